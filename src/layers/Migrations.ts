@@ -1,0 +1,82 @@
+/**
+ * Runs the package's migrations at start-up, with the `@effect/sql` Migrator over the SqlClient.
+ * All pending migrations run in one `BEGIN IMMEDIATE` transaction: a failure leaves the database at
+ * the schema it had, and a second process starting at the same time waits, then finds nothing to do.
+ */
+import { SqlClient } from "@effect/sql"
+import * as Migrator from "@effect/sql/Migrator"
+import { Effect, Layer } from "effect"
+import { MigrationFailed, SchemaTooNew } from "../schema/errors.js"
+import { type MigrationRecord, migrations, migrationsTable } from "../migrations/index.js"
+import * as Sqlite from "./Sqlite.js"
+import type { SqliteOptions } from "./SqliteConfig.js"
+
+const migrate = Migrator.make({})
+
+/** Ledger rows, or none when the ledger table does not exist yet. */
+export const appliedMigrations = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const [ledger] = yield* sql<{ n: number }>`
+    SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ${migrationsTable}`
+  if (ledger.n === 0) return []
+  return yield* sql<{ migration_id: number; name: string }>`
+    SELECT migration_id, name FROM ${sql(migrationsTable)} ORDER BY migration_id`
+}).pipe(Effect.orDie)
+
+/** Migration keys (`NNNN_name`) of `record` that the ledger does not list yet. */
+export const pendingMigrations = (record: MigrationRecord = migrations) =>
+  Effect.map(appliedMigrations, (applied) => {
+    const done = new Set(applied.map((row) => row.migration_id))
+    return Object.keys(record).filter((key) => !done.has(Number(key.split("_")[0]))).sort()
+  })
+
+/**
+ * Applies the pending migrations of `record` and returns the keys it applied. Refuses a database
+ * whose ledger names a migration this version does not know: it was written by a newer release.
+ */
+export const runMigrations = Effect.fn("Migrations.run")(function*(record: MigrationRecord = migrations) {
+  const known = new Set(Object.keys(record).map((key) => Number(key.split("_")[0])))
+  const unknown = (yield* appliedMigrations).filter((row) => !known.has(row.migration_id))
+  if (unknown.length > 0) {
+    return yield* new SchemaTooNew({ unknownMigrations: unknown.map((row) => `${row.migration_id}_${row.name}`) })
+  }
+  // Each migration fails with its own name; the Migrator turns that into a defect and rolls back.
+  const named = Object.fromEntries(
+    Object.entries(record).map(([key, effect]) => [
+      key,
+      effect.pipe(
+        Effect.catchAllCause((cause) => Effect.fail(new MigrationFailed({ migration: key, cause }))),
+        Effect.withSpan(`Migrations.${key}`)
+      )
+    ])
+  )
+  const applied = yield* migrate({ loader: Migrator.fromRecord(named), table: migrationsTable }).pipe(
+    Effect.catchAllDefect((defect) =>
+      defect instanceof Migrator.MigrationError && defect.cause instanceof MigrationFailed
+        ? Effect.fail(defect.cause)
+        : Effect.die(defect)
+    ),
+    Effect.catchTag("MigrationError", "SqlError", (error) =>
+      Effect.fail(new MigrationFailed({ migration: "ledger", cause: error }))
+    )
+  )
+  if (applied.length > 0) {
+    yield* Effect.logInfo(`Applied migrations: ${applied.map(([id, name]) => `${id}_${name}`).join(", ")}`)
+  }
+  return applied.map(([id, name]) => `${String(id).padStart(4, "0")}_${name}`)
+}, Effect.annotateLogs("package", "or3-sqlite"))
+
+/** Migrates the database when the layer is built. */
+export const layer: Layer.Layer<never, MigrationFailed | SchemaTooNew, SqlClient.SqlClient> = Layer.effectDiscard(
+  runMigrations()
+)
+
+/** SQL from options or `OR3_SQLITE_*`, migrated: anything built on it sees the current schema. */
+export const layerSql = (options: SqliteOptions = {}) => layer.pipe(Layer.provideMerge(Sqlite.layer(options)))
+
+/** A migrated private in-memory database, for tests. */
+export const layerSqlMemory = layer.pipe(Layer.provideMerge(Sqlite.layerMemory))
+
+/** A migrated database file, for tests and tools. */
+export const layerSqlFile = (path: string, options: Parameters<typeof Sqlite.layerFile>[1] = {}) =>
+  layer.pipe(Layer.provideMerge(Sqlite.layerFile(path, options)))

@@ -1,0 +1,174 @@
+/**
+ * The SqlClient layer: one better-sqlite3 connection per database file per process, with the
+ * pragmas applied, and write transactions that take the write lock before their first read.
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import { SqlClient, Statement } from "@effect/sql"
+import * as NodeSqlite from "@effect/sql-sqlite-node/SqliteClient"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import type { ConfigInvalid } from "../schema/errors.js"
+import {
+  MEMORY_PATH,
+  resolveSqliteSettings,
+  sqliteOptionsFromEnv,
+  type SqliteOptions,
+  type SqliteSettings
+} from "./SqliteConfig.js"
+
+/** What the connection runs on, for the admin status and the CLI. */
+export interface SqliteInfoShape {
+  readonly settings: SqliteSettings
+  readonly sqliteVersion: string
+}
+
+export class SqliteInfo extends Context.Tag("or3-provider-sqlite/layers/SqliteInfo")<SqliteInfo, SqliteInfoShape>() {}
+
+/** SQLite releases before this one can corrupt a WAL database when the WAL is reset. */
+export const MIN_SAFE_WAL_VERSION = "3.51.3"
+
+const versionNumber = (version: string) =>
+  version.split(".").reduce((acc, part, i) => acc + Number(part) * 1000 ** (2 - i), 0)
+
+export const isSqliteVersionBefore = (version: string, minimum: string) =>
+  versionNumber(version) < versionNumber(minimum)
+
+interface OpenClient {
+  readonly sql: SqlClient.SqlClient
+  readonly raw: NodeSqlite.SqliteClient
+  readonly info: SqliteInfoShape
+}
+
+/**
+ * Opens the connection and wraps it in a SqlClient whose transactions begin with
+ * `BEGIN IMMEDIATE`. The driver's own client issues a deferred `BEGIN`: a transaction that reads
+ * and then writes would meet a concurrent writer on another connection (a CLI, a second process)
+ * with SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry. Taking the lock first makes the
+ * writer wait its turn instead. The wrapper reuses the driver's connection and its one-permit
+ * semaphore (`reserve`), so the driver still decides who holds the connection.
+ */
+const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    if (!settings.inMemory) Fs.mkdirSync(Path.dirname(settings.path), { recursive: true })
+    const reactivity = yield* Reactivity.make
+    const raw = yield* NodeSqlite.make({ filename: settings.path, disableWAL: true }).pipe(
+      Effect.provideService(Reactivity.Reactivity, reactivity)
+    )
+    const sql = yield* SqlClient.make({
+      acquirer: Effect.scoped(raw.reserve),
+      transactionAcquirer: raw.reserve,
+      compiler: Statement.makeCompilerSqlite(),
+      beginTransaction: "BEGIN IMMEDIATE",
+      spanAttributes: [["db.system.name", "sqlite"]]
+    }).pipe(Effect.provideService(Reactivity.Reactivity, reactivity))
+
+    // Values come from allow-lists (SqliteConfig), never from raw input.
+    yield* sql.unsafe(`PRAGMA busy_timeout = ${settings.busyTimeoutMs}`)
+    yield* sql.unsafe(`PRAGMA journal_mode = ${settings.journalMode}`)
+    yield* sql.unsafe(`PRAGMA synchronous = ${settings.synchronous}`)
+    yield* sql.unsafe("PRAGMA foreign_keys = ON")
+    const [{ version }] = yield* sql<{ version: string }>`SELECT sqlite_version() AS version`
+    return { sql, raw, info: { settings, sqliteVersion: version } }
+  }).pipe(Effect.orDie)
+
+interface Shared {
+  readonly client: OpenClient
+  readonly scope: Scope.CloseableScope
+  refs: number
+}
+
+/** Open file clients of this process, by absolute path (kept across module reloads in dev). */
+const registry: Map<string, Shared> = ((globalThis as any)[Symbol.for("or3-provider-sqlite/clients")] ??= new Map())
+const registryLock = Effect.unsafeMakeSemaphore(1)
+
+/**
+ * A file database is opened once per process: a second layer for the same path (a dev reload, a
+ * CLI command inside the server process) shares the open connection, and the last one to go
+ * closes it. In-memory databases are private to their layer.
+ */
+const acquireClient = (settings: SqliteSettings): Effect.Effect<OpenClient, never, Scope.Scope> => {
+  if (settings.inMemory) return openClient(settings)
+  const key = Path.resolve(settings.path)
+  return Effect.acquireRelease(
+    registryLock.withPermits(1)(
+      Effect.gen(function*() {
+        const existing = registry.get(key)
+        if (existing) {
+          existing.refs++
+          return existing
+        }
+        const scope = yield* Scope.make()
+        const client = yield* openClient({ ...settings, path: key }).pipe(Scope.extend(scope))
+        const shared: Shared = { client, scope, refs: 1 }
+        registry.set(key, shared)
+        return shared
+      })
+    ),
+    (shared) =>
+      registryLock.withPermits(1)(
+        Effect.suspend(() => {
+          shared.refs--
+          if (shared.refs > 0) return Effect.void
+          registry.delete(key)
+          return Scope.close(shared.scope, Exit.void)
+        })
+      )
+  ).pipe(Effect.map((shared) => shared.client))
+}
+
+const logStart = (info: SqliteInfoShape) =>
+  Effect.gen(function*() {
+    const { settings, sqliteVersion } = info
+    yield* Effect.logInfo(
+      `SQLite ${sqliteVersion} at ${settings.path} (journal_mode=${settings.journalMode}, synchronous=${settings.synchronous})`
+    )
+    if (settings.journalMode === "WAL" && isSqliteVersionBefore(sqliteVersion, MIN_SAFE_WAL_VERSION)) {
+      yield* Effect.logWarning(
+        `SQLite ${sqliteVersion} is older than ${MIN_SAFE_WAL_VERSION}, which fixes a WAL-reset corruption bug; upgrade better-sqlite3 or use another journal mode`
+      )
+    }
+  })
+
+const makeContext = (settings: SqliteSettings) =>
+  Effect.gen(function*() {
+    const client = yield* acquireClient(settings)
+    yield* logStart(client.info)
+    return Context.make(SqlClient.SqlClient, client.sql).pipe(
+      Context.add(NodeSqlite.SqliteClient, client.raw),
+      Context.add(SqliteInfo, client.info)
+    )
+  }).pipe(Effect.annotateLogs("package", "or3-sqlite"))
+
+export type SqliteServices = SqlClient.SqlClient | NodeSqlite.SqliteClient | SqliteInfo
+
+/** The SqlClient from explicit options (each unset option falls back to its variable). */
+export const layer = (overrides: SqliteOptions = {}): Layer.Layer<SqliteServices, ConfigInvalid> =>
+  Layer.scopedContext(
+    Effect.gen(function*() {
+      const fromEnv = yield* Effect.orDie(sqliteOptionsFromEnv)
+      const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined))
+      const settings = yield* resolveSqliteSettings({ ...fromEnv, ...given })
+      return yield* makeContext(settings)
+    })
+  )
+
+/** A private in-memory database, for tests. */
+export const layerMemory: Layer.Layer<SqliteServices> = Layer.scopedContext(
+  makeContext({ path: MEMORY_PATH, inMemory: true, journalMode: "MEMORY", synchronous: "FULL", busyTimeoutMs: 5000 })
+)
+
+/** A database file at `path` with the package defaults (WAL, FULL), for tests and tools. */
+export const layerFile = (
+  path: string,
+  options: { readonly synchronous?: SqliteSettings["synchronous"]; readonly busyTimeoutMs?: number } = {}
+): Layer.Layer<SqliteServices> =>
+  Layer.scopedContext(
+    makeContext({
+      path,
+      inMemory: false,
+      journalMode: "WAL",
+      synchronous: options.synchronous ?? "FULL",
+      busyTimeoutMs: options.busyTimeoutMs ?? 5000
+    })
+  )

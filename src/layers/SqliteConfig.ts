@@ -1,0 +1,121 @@
+/**
+ * The SQLite settings, read through Effect `Config` from the variables OR3 operators already know
+ * (`OR3_SQLITE_*`), validated, and resolved to one file path or `:memory:`.
+ */
+import { Config, Effect, Option } from "effect"
+import { ConfigInvalid } from "../schema/errors.js"
+
+export const journalModes = ["WAL", "DELETE", "TRUNCATE", "PERSIST", "MEMORY", "OFF"] as const
+export type JournalMode = (typeof journalModes)[number]
+
+export const synchronousModes = ["FULL", "NORMAL", "EXTRA", "OFF"] as const
+export type SynchronousMode = (typeof synchronousModes)[number]
+
+/** Settings as given (variables or options); `resolveSqliteSettings` checks and completes them. */
+export interface SqliteOptions {
+  readonly path?: string | undefined
+  readonly strict?: boolean | undefined
+  readonly allowInMemory?: boolean | undefined
+  readonly journalMode?: string | undefined
+  readonly synchronous?: string | undefined
+  readonly busyTimeoutMs?: number | undefined
+  /** True under a test runner: a missing path then means an in-memory database. */
+  readonly isTest?: boolean | undefined
+}
+
+/** Settings after validation. */
+export interface SqliteSettings {
+  readonly path: string
+  readonly inMemory: boolean
+  readonly journalMode: JournalMode
+  readonly synchronous: SynchronousMode
+  readonly busyTimeoutMs: number
+}
+
+export const MEMORY_PATH = ":memory:"
+
+const optionalString = (name: string) =>
+  Config.string(name).pipe(
+    Config.option,
+    Config.map(Option.filter((value) => value.trim() !== "")),
+    Config.map(Option.getOrUndefined)
+  )
+
+const optionalBoolean = (name: string) =>
+  Config.boolean(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+
+/** `OR3_SQLITE_*` and the test-runner markers, as raw options. */
+export const sqliteOptionsFromEnv: Config.Config<SqliteOptions> = Config.all({
+  path: optionalString("OR3_SQLITE_DB_PATH"),
+  strict: optionalBoolean("OR3_SQLITE_STRICT"),
+  allowInMemory: optionalBoolean("OR3_SQLITE_ALLOW_IN_MEMORY"),
+  journalMode: optionalString("OR3_SQLITE_PRAGMA_JOURNAL_MODE"),
+  synchronous: optionalString("OR3_SQLITE_PRAGMA_SYNCHRONOUS"),
+  busyTimeoutMs: Config.integer("OR3_SQLITE_BUSY_TIMEOUT_MS").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  isTest: Config.all([optionalString("NODE_ENV"), optionalString("VITEST")]).pipe(
+    Config.map(([nodeEnv, vitest]) => nodeEnv === "test" || (vitest !== undefined && vitest !== "false" && vitest !== "0"))
+  )
+})
+
+const pick = <A extends string>(
+  variable: string,
+  allowed: ReadonlyArray<A>,
+  value: string | undefined,
+  fallback: A
+): Effect.Effect<A, ConfigInvalid> => {
+  if (value === undefined) return Effect.succeed(fallback)
+  const upper = value.trim().toUpperCase()
+  const found = allowed.find((mode) => mode === upper)
+  return found === undefined
+    ? Effect.fail(new ConfigInvalid({ variable, reason: `must be one of ${allowed.join(", ")}, got "${value}"` }))
+    : Effect.succeed(found)
+}
+
+/**
+ * Checks the options and decides the path. Pragma values are matched against allow-lists, so they
+ * can be written into a PRAGMA statement without being interpolated raw.
+ */
+export const resolveSqliteSettings = Effect.fn("SqliteConfig.resolve")(function*(options: SqliteOptions) {
+  const journalMode = yield* pick("OR3_SQLITE_PRAGMA_JOURNAL_MODE", journalModes, options.journalMode, "WAL")
+  const synchronous = yield* pick("OR3_SQLITE_PRAGMA_SYNCHRONOUS", synchronousModes, options.synchronous, "FULL")
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    return yield* new ConfigInvalid({
+      variable: "OR3_SQLITE_BUSY_TIMEOUT_MS",
+      reason: `must be a whole number of milliseconds >= 0, got ${busyTimeoutMs}`
+    })
+  }
+  const given = options.path?.trim()
+  const wantsMemory = given === undefined || given === MEMORY_PATH
+  if (options.strict === true && given === undefined) {
+    return yield* new ConfigInvalid({
+      variable: "OR3_SQLITE_DB_PATH",
+      reason: "is required when OR3_SQLITE_STRICT=true; set it to a database file such as /var/lib/or3/or3.sqlite"
+    })
+  }
+  if (options.strict === true && wantsMemory) {
+    return yield* new ConfigInvalid({
+      variable: "OR3_SQLITE_STRICT",
+      reason: "OR3_SQLITE_STRICT=true forbids an in-memory database; set OR3_SQLITE_DB_PATH to a file path"
+    })
+  }
+  if (wantsMemory && options.isTest !== true && options.allowInMemory !== true) {
+    return yield* new ConfigInvalid({
+      variable: "OR3_SQLITE_DB_PATH",
+      reason:
+        "is required outside tests; set it to a database file, or set OR3_SQLITE_ALLOW_IN_MEMORY=true to accept losing all data on restart"
+    })
+  }
+  if (wantsMemory && options.isTest !== true) {
+    yield* Effect.logWarning(
+      "OR3_SQLITE_ALLOW_IN_MEMORY=true: the database lives in memory and every user, workspace and change is lost on restart"
+    )
+  }
+  return {
+    path: wantsMemory ? MEMORY_PATH : given,
+    inMemory: wantsMemory,
+    journalMode,
+    synchronous,
+    busyTimeoutMs
+  } satisfies SqliteSettings
+})

@@ -1,0 +1,16 @@
+/**
+ * The package's migrations, embedded so that a bundled server needs no migration files on disk.
+ * Keys are `NNNN_name`; numbers only grow, and a released migration is never edited.
+ */
+import type { SqlClient } from "@effect/sql"
+import type { Effect } from "effect"
+import initial from "./0001_initial.js"
+
+export type MigrationRecord = Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>
+
+export const migrations: MigrationRecord = {
+  "0001_initial": initial
+}
+
+/** The ledger table: package-prefixed, so it never meets another tool's migrations. */
+export const migrationsTable = "or3_sqlite_migrations"

@@ -1,0 +1,39 @@
+/**
+ * The host's limits (OR3 `shared/sync/schemas.ts` and `sanitize.ts`), in one place. Schemas, SQL
+ * helpers, the facades and the docs all read these; nothing restates a number.
+ */
+export const Limits = {
+  /** Ops in one push (`MAX_SYNC_PUSH_BATCH_OPS`). */
+  maxPushOps: 100,
+  /** JSON bytes of one push body (`MAX_SYNC_PUSH_BATCH_BYTES`). */
+  maxPushBytes: 2 * 1024 * 1024,
+  /** UTF-8 JSON bytes of one op payload (`MAX_SYNC_PAYLOAD_BYTES`). */
+  maxPayloadBytes: 256 * 1024,
+  /** JSON bytes of a pull body (the host reads at most 8 KiB). */
+  maxPullBytes: 8 * 1024,
+  /** Pull `limit` and snapshot `pageSize` range. */
+  minPageSize: 1,
+  maxPageSize: 1000,
+  /** Entries in a `tables` filter, and the length of one table name. */
+  maxTableFilter: 50,
+  maxTableNameLength: 128,
+  /** Length of ids (workspace, device, op row id) and of an hlc, a pk and a snapshot token. */
+  maxIdentifierLength: 256,
+  maxHlcLength: 512,
+  maxPkLength: 1024,
+  maxPageTokenLength: 4096,
+  /** Workspace name and description lengths (the workspace endpoints' rules). */
+  maxWorkspaceNameLength: 100,
+  maxWorkspaceDescriptionLength: 1000,
+  /** GC retention window, seconds (`MIN/MAX_SYNC_RETENTION_SECONDS`). */
+  minRetentionSeconds: 3600,
+  maxRetentionSeconds: 31_536_000,
+  /** Rows one GC statement deletes (`MAX_SYNC_GC_BATCH_SIZE`). */
+  gcBatchSize: 1000,
+  /** Invite listing limit range and default. */
+  minInviteListLimit: 1,
+  maxInviteListLimit: 500,
+  defaultInviteListLimit: 100,
+  /** Lifetime of a snapshot chain, seconds. */
+  snapshotTtlSeconds: 3600
+} as const

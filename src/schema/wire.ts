@@ -1,0 +1,222 @@
+/**
+ * Schema definitions of the OR3 sync wire types (contract section 1). Requests are decoded with
+ * these on the way in; responses are typed by them on the way out. Limits come from `Limits`.
+ */
+import { Schema } from "effect"
+import { Limits } from "./limits.js"
+
+/** A string that is trimmed, then 1..max characters long. */
+export const TrimmedString = (max: number) =>
+  Schema.Trim.pipe(Schema.minLength(1), Schema.maxLength(max))
+
+/** A string of 1..max characters, kept as sent. */
+export const BoundedString = (max: number) => Schema.String.pipe(Schema.minLength(1), Schema.maxLength(max))
+
+export const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative())
+
+export const SyncScope = Schema.Struct({
+  workspaceId: TrimmedString(Limits.maxIdentifierLength),
+  projectId: Schema.optional(TrimmedString(Limits.maxIdentifierLength))
+})
+export type SyncScope = typeof SyncScope.Type
+
+export const ChangeStamp = Schema.Struct({
+  deviceId: TrimmedString(Limits.maxIdentifierLength),
+  opId: Schema.UUID,
+  hlc: BoundedString(Limits.maxHlcLength),
+  clock: NonNegativeInt
+})
+export type ChangeStamp = typeof ChangeStamp.Type
+
+export const PendingOpStatus = Schema.Literal(
+  "pending",
+  "in_flight",
+  "retry_wait",
+  "failed_retryable",
+  "failed_permanent",
+  "applied",
+  "discarded",
+  "syncing",
+  "failed"
+)
+
+export const SyncErrorCode = Schema.Literal(
+  "VALIDATION_ERROR",
+  "UNAUTHORIZED",
+  "CONFLICT",
+  "NOT_FOUND",
+  "RATE_LIMITED",
+  "OVERSIZED",
+  "NETWORK_ERROR",
+  "SERVER_ERROR",
+  "UNKNOWN"
+)
+export type SyncErrorCode = typeof SyncErrorCode.Type
+
+export const Operation = Schema.Literal("put", "delete")
+export type Operation = typeof Operation.Type
+
+/**
+ * A client outbox row as pushed. Unknown keys are dropped; the table allow-list and the payload
+ * rules are checked by the gateway (they need the scope), not here.
+ */
+export const PendingOp = Schema.Struct({
+  id: BoundedString(Limits.maxIdentifierLength),
+  tableName: BoundedString(Limits.maxTableNameLength),
+  operation: Operation,
+  pk: BoundedString(Limits.maxPkLength),
+  payload: Schema.optional(Schema.Unknown),
+  stamp: ChangeStamp,
+  createdAt: Schema.Number,
+  attempts: NonNegativeInt,
+  nextAttemptAt: Schema.optional(Schema.Number),
+  status: PendingOpStatus,
+  lastError: Schema.optional(Schema.String),
+  lastErrorCode: Schema.optional(SyncErrorCode)
+})
+export type PendingOp = typeof PendingOp.Type
+
+export const SnapshotRevision = Schema.Struct({
+  clock: NonNegativeInt,
+  hlc: Schema.NonEmptyString,
+  opId: Schema.NonEmptyString
+})
+export type SnapshotRevision = typeof SnapshotRevision.Type
+
+export const SyncChange = Schema.Struct({
+  serverVersion: Schema.Int.pipe(Schema.positive()),
+  tableName: Schema.String,
+  pk: Schema.String,
+  op: Operation,
+  payload: Schema.optional(Schema.Unknown),
+  stamp: ChangeStamp
+})
+export type SyncChange = typeof SyncChange.Type
+
+const TableFilter = Schema.Array(BoundedString(Limits.maxTableNameLength)).pipe(
+  Schema.maxItems(Limits.maxTableFilter)
+)
+
+const PageSize = Schema.Int.pipe(Schema.between(Limits.minPageSize, Limits.maxPageSize))
+
+export const FileKindCapability = Schema.String
+
+export const PullRequest = Schema.Struct({
+  scope: SyncScope,
+  cursor: NonNegativeInt,
+  limit: PageSize,
+  tables: Schema.optional(TableFilter),
+  fileKindCapability: Schema.optional(FileKindCapability)
+})
+export type PullRequest = typeof PullRequest.Type
+
+export const PullResponse = Schema.Struct({
+  changes: Schema.Array(SyncChange),
+  nextCursor: NonNegativeInt,
+  hasMore: Schema.Boolean,
+  oldestRetainedVersion: NonNegativeInt,
+  requiresSnapshot: Schema.Boolean
+})
+export type PullResponse = typeof PullResponse.Type
+
+export const SnapshotRequest = Schema.Struct({
+  scope: SyncScope,
+  pageSize: PageSize,
+  pageToken: Schema.optional(BoundedString(Limits.maxPageTokenLength)),
+  tables: Schema.optional(TableFilter),
+  fileKindCapability: Schema.optional(FileKindCapability)
+})
+export type SnapshotRequest = typeof SnapshotRequest.Type
+
+export const SnapshotItem = Schema.Union(
+  Schema.Struct({
+    kind: Schema.Literal("row"),
+    tableName: Schema.String,
+    pk: Schema.String,
+    payload: Schema.Unknown,
+    revision: SnapshotRevision
+  }),
+  Schema.Struct({
+    kind: Schema.Literal("tombstone"),
+    tableName: Schema.String,
+    pk: Schema.String,
+    revision: SnapshotRevision,
+    serverDeletedAt: NonNegativeInt
+  })
+)
+export type SnapshotItem = typeof SnapshotItem.Type
+
+export const SnapshotResponse = Schema.Struct({
+  workspaceId: Schema.NonEmptyString,
+  snapshotId: Schema.NonEmptyString,
+  highWatermark: NonNegativeInt,
+  items: Schema.Array(SnapshotItem),
+  nextPageToken: Schema.NullOr(BoundedString(Limits.maxPageTokenLength))
+})
+export type SnapshotResponse = typeof SnapshotResponse.Type
+
+/** The push envelope. `ops` stay unknown here: each op is decoded on its own (per-op errors). */
+export const PushBatch = Schema.Struct({
+  scope: SyncScope,
+  ops: Schema.Array(Schema.Unknown).pipe(Schema.maxItems(Limits.maxPushOps)),
+  fileKindCapability: Schema.optional(FileKindCapability)
+})
+export type PushBatch = typeof PushBatch.Type
+
+export const PushWinner = Schema.Union(
+  Schema.Struct({
+    kind: Schema.Literal("put"),
+    payload: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+    revision: SnapshotRevision
+  }),
+  Schema.Struct({
+    kind: Schema.Literal("delete"),
+    revision: SnapshotRevision,
+    serverDeletedAt: Schema.optional(NonNegativeInt)
+  })
+)
+export type PushWinner = typeof PushWinner.Type
+
+export const PushResultItem = Schema.Struct({
+  opId: Schema.NonEmptyString,
+  success: Schema.Boolean,
+  serverVersion: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  error: Schema.optional(Schema.String),
+  errorCode: Schema.optional(SyncErrorCode),
+  tableName: Schema.optional(Schema.String),
+  operation: Schema.optional(Operation),
+  payload: Schema.optional(Schema.Unknown),
+  wasExisting: Schema.optional(Schema.Boolean),
+  applied: Schema.optional(Schema.Boolean),
+  replayed: Schema.optional(Schema.Boolean),
+  winner: Schema.optional(PushWinner)
+})
+export type PushResultItem = typeof PushResultItem.Type
+
+export const PushResult = Schema.Struct({
+  results: Schema.Array(PushResultItem),
+  serverVersion: NonNegativeInt
+})
+export type PushResult = typeof PushResult.Type
+
+export const UpdateCursorRequest = Schema.Struct({
+  scope: SyncScope,
+  deviceId: TrimmedString(Limits.maxIdentifierLength),
+  version: NonNegativeInt
+})
+export type UpdateCursorRequest = typeof UpdateCursorRequest.Type
+
+export const RetentionSeconds = Schema.Int.pipe(
+  Schema.between(Limits.minRetentionSeconds, Limits.maxRetentionSeconds)
+)
+
+export const GcRequest = Schema.Struct({
+  scope: SyncScope,
+  retentionSeconds: RetentionSeconds
+})
+export type GcRequest = typeof GcRequest.Type
+
+/** Who is calling: the session user (notifications ownership, cursors, snapshot tokens). */
+export interface SessionUser {
+  readonly userId: string
+}
