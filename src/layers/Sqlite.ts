@@ -11,8 +11,8 @@ import * as Path from "node:path"
 import type { ConfigInvalid } from "../schema/errors.js"
 import {
   MEMORY_PATH,
+  readSqliteOptionsFromEnv,
   resolveSqliteSettings,
-  sqliteOptionsFromEnv,
   type SqliteOptions,
   type SqliteSettings
 } from "./SqliteConfig.js"
@@ -117,7 +117,11 @@ const acquireClient = (settings: SqliteSettings): Effect.Effect<OpenClient, neve
   ).pipe(Effect.map((shared) => shared.client))
 }
 
-const logStart = (info: SqliteInfoShape) =>
+/**
+ * Logs the SQLite version once per layer, and warns when it is older than `MIN_SAFE_WAL_VERSION`
+ * with WAL. Exported so the warning can be tested: the bundled library is newer than that release.
+ */
+export const logStart = (info: SqliteInfoShape) =>
   Effect.gen(function*() {
     const { settings, sqliteVersion } = info
     yield* Effect.logInfo(
@@ -146,7 +150,7 @@ export type SqliteServices = SqlClient.SqlClient | NodeSqlite.SqliteClient | Sql
 export const layer = (overrides: SqliteOptions = {}): Layer.Layer<SqliteServices, ConfigInvalid> =>
   Layer.scopedContext(
     Effect.gen(function*() {
-      const fromEnv = yield* Effect.orDie(sqliteOptionsFromEnv)
+      const fromEnv = yield* readSqliteOptionsFromEnv
       const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined))
       const settings = yield* resolveSqliteSettings({ ...fromEnv, ...given })
       return yield* makeContext(settings)

@@ -2,7 +2,7 @@
  * The SQLite settings, read through Effect `Config` from the variables OR3 operators already know
  * (`OR3_SQLITE_*`), validated, and resolved to one file path or `:memory:`.
  */
-import { Config, Effect, Option } from "effect"
+import { Config, type ConfigError, Effect, Option } from "effect"
 import { ConfigInvalid } from "../schema/errors.js"
 
 export const journalModes = ["WAL", "DELETE", "TRUNCATE", "PERSIST", "MEMORY", "OFF"] as const
@@ -57,6 +57,21 @@ export const sqliteOptionsFromEnv: Config.Config<SqliteOptions> = Config.all({
   )
 })
 
+/** The first leaf of a `ConfigError`: the variable it names and what was wrong with it. */
+const firstConfigProblem = (error: ConfigError.ConfigError): { readonly variable: string; readonly reason: string } =>
+  error._op === "And" || error._op === "Or"
+    ? firstConfigProblem(error.left)
+    : { variable: error.path.join("."), reason: error.message }
+
+/**
+ * `sqliteOptionsFromEnv`, with a malformed variable (`OR3_SQLITE_STRICT=maybe`,
+ * `OR3_SQLITE_BUSY_TIMEOUT_MS=abc`) reported as `ConfigInvalid` naming it, like every other start-up error.
+ */
+export const readSqliteOptionsFromEnv: Effect.Effect<SqliteOptions, ConfigInvalid> = Effect.mapError(
+  sqliteOptionsFromEnv,
+  (error) => new ConfigInvalid(firstConfigProblem(error))
+)
+
 const pick = <A extends string>(
   variable: string,
   allowed: ReadonlyArray<A>,
@@ -85,7 +100,8 @@ export const resolveSqliteSettings = Effect.fn("SqliteConfig.resolve")(function*
       reason: `must be a whole number of milliseconds >= 0, got ${busyTimeoutMs}`
     })
   }
-  const given = options.path?.trim()
+  // A blank path (possible through options; the variable reader drops it) means "not given".
+  const given = options.path?.trim() || undefined
   const wantsMemory = given === undefined || given === MEMORY_PATH
   if (options.strict === true && given === undefined) {
     return yield* new ConfigInvalid({
