@@ -1,0 +1,202 @@
+/**
+ * push: one `BEGIN IMMEDIATE` transaction per batch, a fixed number of statements whatever its
+ * size (replay lookup, head, state of the touched keys, then one multi-row write per table).
+ */
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import { decodeInput } from "../../schema/decode.js"
+import { InvalidInput } from "../../schema/errors.js"
+import { Limits } from "../../schema/limits.js"
+import type { SyncedTableName } from "../../schema/tables.js"
+import { type PushResult, type PushResultItem, type SessionUser, SyncScope } from "../../schema/wire.js"
+import { nowMillis } from "../Ids.js"
+import { failure, prepareOps, sameAsLogged, type ValidOp } from "./ops.js"
+import { outranks } from "./revision.js"
+import { current, type KeyState, keyOf, readKeyStates, winnerOf, writeKeyStates } from "./state.js"
+
+interface LoggedOp {
+  op_id: string
+  server_version: number
+  table_name: string
+  pk: string
+  op: string
+  payload_json: string | null
+  clock: number
+  hlc: string
+  device_id: string
+}
+
+const decodeScope = decodeInput(SyncScope, "scope")
+
+export const makePush = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+
+  const readHead = (workspaceId: string) =>
+    Effect.map(
+      sql<{ head: number }>`SELECT head FROM sync_heads WHERE workspace_id = ${workspaceId}`,
+      (rows) => rows[0]?.head ?? 0
+    )
+
+  /**
+   * Applies the valid units of a batch. This is where `server_version` is allocated: the
+   * transaction holds the write lock from its first statement, so the head read here is the head,
+   * the block head+1..head+n belongs to this batch alone, and every version gets exactly one
+   * change-log row (UNIQUE (workspace_id, server_version) would abort the batch otherwise).
+   */
+  const applyBatch = Effect.fnUntraced(function*(
+    workspaceId: string,
+    ops: ReadonlyArray<ValidOp>,
+    session: SessionUser | undefined
+  ) {
+    const results = new Map<string, PushResultItem>()
+    const logged = yield* sql<LoggedOp>`
+      SELECT op_id, server_version, table_name, pk, op, payload_json, clock, hlc, device_id
+      FROM change_log WHERE workspace_id = ${workspaceId} AND op_id IN ${sql.in(ops.map((op) => op.opId))}`
+    const loggedById = new Map(logged.map((row) => [row.op_id, row]))
+
+    const keys = new Map<SyncedTableName, Set<string>>()
+    for (const op of ops) {
+      let pks = keys.get(op.tableName)
+      if (pks === undefined) keys.set(op.tableName, (pks = new Set()))
+      pks.add(op.pk)
+    }
+    const states = yield* readKeyStates(sql, workspaceId, keys)
+    const base = yield* readHead(workspaceId)
+    const now = yield* nowMillis
+
+    let head = base
+    const entries: Array<Record<string, unknown>> = []
+    for (const op of ops) {
+      const state = states.get(keyOf(op.tableName, op.pk))!
+      const stored = loggedById.get(op.opId)
+      if (stored !== undefined) {
+        results.set(op.opId, replayResult(op, stored, state))
+        continue
+      }
+      const denied = ownershipError(op, state, session)
+      if (denied !== undefined) {
+        results.set(op.opId, failure(op.opId, "UNAUTHORIZED", denied))
+        continue
+      }
+      head++
+      const prior = current(state)?.serverVersion ?? 0
+      results.set(op.opId, applyOp(op, state, head, now))
+      entries.push({
+        workspace_id: workspaceId,
+        server_version: head,
+        table_name: op.tableName,
+        pk: op.pk,
+        op: op.operation,
+        payload_json: op.payloadJson,
+        clock: op.clock,
+        hlc: op.hlc,
+        device_id: op.deviceId,
+        op_id: op.opId,
+        owner_user_id: op.ownerUserId,
+        prior_version: prior,
+        created_at: now
+      })
+    }
+    if (entries.length > 0) {
+      yield* sql`INSERT OR FAIL INTO change_log ${sql.insert(entries)}`
+      yield* writeKeyStates(sql, workspaceId, states.values())
+      yield* sql`
+        INSERT INTO sync_heads (workspace_id, head) VALUES (${workspaceId}, ${head})
+        ON CONFLICT (workspace_id) DO UPDATE SET head = excluded.head`
+    }
+    return { results, head }
+  })
+
+  const push = Effect.fn("SyncGateway.push")(function*(
+    input: { readonly scope: unknown; readonly ops: unknown },
+    session?: SessionUser
+  ) {
+    const scope = yield* decodeScope(input.scope)
+    if (!Array.isArray(input.ops)) {
+      return yield* new InvalidInput({ field: "ops", reason: "must be an array" })
+    }
+    if (input.ops.length > Limits.maxPushOps) {
+      return yield* new InvalidInput({
+        field: "ops",
+        reason: `at most ${Limits.maxPushOps} ops per push, got ${input.ops.length}`
+      })
+    }
+    const units = prepareOps(input.ops, scope.workspaceId, session)
+    const valid = units.flatMap((unit) => (unit._tag === "Valid" ? [unit.op] : []))
+    const applied = valid.length === 0
+      ? { results: new Map<string, PushResultItem>(), head: yield* readHead(scope.workspaceId) }
+      : yield* sql.withTransaction(applyBatch(scope.workspaceId, valid, session))
+    const results = units.map((unit) => unit._tag === "Valid" ? applied.results.get(unit.op.opId)! : unit.result)
+    return { results, serverVersion: applied.head } satisfies PushResult
+  }, Effect.catchTag("SqlError", Effect.die))
+
+  return { push }
+})
+
+/**
+ * Notifications belong to one user: an op may not touch a notification someone else owns, and a
+ * delete needs one that exists (so a delete cannot probe for other users' ids either).
+ */
+const ownershipError = (op: ValidOp, state: KeyState, session: SessionUser | undefined): string | undefined => {
+  if (op.ownerUserId === null) return undefined
+  const owner = state.row?.ownerUserId ?? state.tomb?.ownerUserId
+  const foreign = owner !== undefined && owner !== null && owner !== session?.userId
+  // One message for both cases, so a delete cannot tell "missing" from "someone else's".
+  return foreign || (op.operation === "delete" && state.row === undefined)
+    ? "Forbidden: no such notification of this user"
+    : undefined
+}
+
+const revisionOf = (op: ValidOp) => ({ clock: op.clock, hlc: op.hlc, opId: op.opId })
+
+/** Applies one new op to its key's state by LWW and returns its result. */
+const applyOp = (op: ValidOp, state: KeyState, serverVersion: number, now: number): PushResultItem => {
+  const revision = revisionOf(op)
+  const base = { opId: op.opId, success: true, serverVersion, tableName: op.tableName, operation: op.operation }
+  const wasExisting = state.row !== undefined && !state.row.deleted
+  if (!outranks(revision, current(state))) {
+    const winner = winnerOf(state)
+    return { ...base, applied: false, wasExisting, winner, ...(winner?.kind === "put" ? { payload: winner.payload } : {}) }
+  }
+  if (op.operation === "put") {
+    state.row = {
+      ...revision,
+      deviceId: op.deviceId,
+      serverVersion,
+      deleted: false,
+      ownerUserId: op.ownerUserId,
+      dataJson: op.payloadJson!,
+      createdAt: state.row?.createdAt ?? now,
+      updatedAt: now
+    }
+    state.rowDirty = true
+  } else {
+    if (state.row !== undefined) {
+      state.row = { ...state.row, ...revision, deviceId: op.deviceId, serverVersion, deleted: true, updatedAt: now }
+      state.rowDirty = true
+    }
+    state.tomb = {
+      ...revision,
+      serverVersion,
+      ownerUserId: op.ownerUserId,
+      deletedAt: now,
+      createdAt: state.tomb?.createdAt ?? now
+    }
+    state.tombDirty = true
+  }
+  return { ...base, applied: true, wasExisting }
+}
+
+/** An opId already in the log: the original version when the content matches, else CONFLICT. */
+const replayResult = (op: ValidOp, stored: LoggedOp, state: KeyState): PushResultItem =>
+  sameAsLogged(op, stored)
+    ? {
+      opId: op.opId,
+      success: true,
+      serverVersion: stored.server_version,
+      tableName: op.tableName,
+      operation: op.operation,
+      replayed: true,
+      applied: current(state)?.opId === op.opId
+    }
+    : failure(op.opId, "CONFLICT", `Conflicting operation reuses processed op_id ${op.opId}`)
