@@ -3,16 +3,18 @@
  * over the SqlClient (contract section 4.2). Every method decodes its own input with Schema, so a
  * caller may pass what arrived over the wire; bad input fails with `InvalidInput` and writes nothing.
  */
-import { Context, Effect, Layer } from "effect"
+import { SqlClient } from "@effect/sql"
+import { Context, Effect, Layer, Option } from "effect"
+import { layerSqlMemory } from "../layers/Migrations.js"
+import { decodeInput } from "../schema/decode.js"
 import type { Forbidden, InvalidInput, NotFound } from "../schema/errors.js"
+import { GetOrCreateUserInput, Identity } from "../schema/store.js"
 import type {
   AcceptInviteInput,
   ConsumeInviteInput,
   ConsumeInviteResult,
   CreateInviteInput,
   CreateWorkspaceInput,
-  GetOrCreateUserInput,
-  Identity,
   InviteProvisionResult,
   InviteValidationResult,
   ListInvitesInput,
@@ -24,6 +26,13 @@ import type {
   WorkspaceInviteRecord,
   WorkspaceRole
 } from "../schema/store.js"
+import { Ids, nowMillis } from "./Ids.js"
+import { storageDefects } from "./workspace/common.js"
+import { makeInviteMethods } from "./workspace/inviteMethods.js"
+import { makeInviteQueries } from "./workspace/invites.js"
+import { makeUserQueries, normalizeDisplayName, normalizeEmail } from "./workspace/users.js"
+import { makeWorkspaceMethods } from "./workspace/workspaceMethods.js"
+import { makeWorkspaceQueries } from "./workspace/workspaces.js"
 
 type In<A> = { readonly [K in keyof A]: unknown }
 
@@ -60,7 +69,83 @@ export interface AuthWorkspaceStoreShape {
   ) => Effect.Effect<InviteProvisionResult, InvalidInput>
 }
 
+const decodeIdentity = decodeInput(Identity, "input")
+const decodeGetOrCreateUser = decodeInput(GetOrCreateUserInput, "input")
+
+/**
+ * Builds the store over the SqlClient and Ids in context. Methods yield nothing of their own:
+ * their requirements are met here, once. Workspace methods live in `./workspace/workspaceMethods.ts`,
+ * invite methods in `./workspace/inviteMethods.ts`; the rules are listed in `docs/workspaces.md`.
+ */
+export const make: Effect.Effect<AuthWorkspaceStoreShape, never, SqlClient.SqlClient | Ids> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const ids = yield* Ids
+  const users = makeUserQueries(sql, ids)
+  const workspaces = makeWorkspaceQueries(sql, ids)
+  const invites = makeInviteQueries(sql, ids)
+
+  const getUser = Effect.fn("AuthWorkspaceStore.getUser")(function*(raw: unknown) {
+    const found = yield* users.findByIdentity(yield* decodeIdentity(raw))
+    if (Option.isNone(found)) return null
+    const { displayName, email, userId } = found.value
+    return {
+      userId,
+      ...(email === null ? {} : { email }),
+      ...(displayName === null ? {} : { displayName })
+    }
+  }, storageDefects)
+
+  /**
+   * Idempotent and race-free: a known identity is answered without a write; a new one is created
+   * inside a `BEGIN IMMEDIATE` transaction that looks again first. Writers are serialized (in this
+   * process by the connection's semaphore, across processes by SQLite's write lock), so of many
+   * concurrent first calls exactly one inserts and the others find its row. Email and display name
+   * are stored on creation only (email trimmed and lower-cased; blank means none).
+   */
+  const getOrCreateUser = Effect.fn("AuthWorkspaceStore.getOrCreateUser")(function*(raw: unknown) {
+    const input = yield* decodeGetOrCreateUser(raw)
+    const known = yield* users.findByIdentity(input)
+    if (Option.isSome(known)) return { userId: known.value.userId }
+    const { userId } = yield* sql.withTransaction(
+      Effect.flatMap(nowMillis, (now) =>
+        users.findOrInsert({
+          provider: input.provider,
+          providerUserId: input.providerUserId,
+          email: normalizeEmail(input.email),
+          displayName: normalizeDisplayName(input.displayName)
+        }, now))
+    )
+    return { userId }
+  }, storageDefects)
+
+  return {
+    getUser,
+    getOrCreateUser,
+    ...makeWorkspaceMethods({ sql, users, workspaces }),
+    ...makeInviteMethods({ sql, users, workspaces, invites })
+  } satisfies AuthWorkspaceStoreShape
+})
+
 export class AuthWorkspaceStore extends Context.Tag("or3-provider-sqlite/services/AuthWorkspaceStore")<
   AuthWorkspaceStore,
   AuthWorkspaceStoreShape
->() {}
+>() {
+  /** The store over the SqlClient and Ids in context. */
+  static readonly DefaultWithoutDependencies: Layer.Layer<AuthWorkspaceStore, never, SqlClient.SqlClient | Ids> =
+    Layer.effect(AuthWorkspaceStore, make)
+
+  /** The store with random ids; needs a (migrated) SqlClient. */
+  static readonly Default: Layer.Layer<AuthWorkspaceStore, never, SqlClient.SqlClient> = AuthWorkspaceStore
+    .DefaultWithoutDependencies.pipe(Layer.provide(Ids.Default))
+
+  /**
+   * A private, migrated in-memory database with sequential ids; the SqlClient is exposed too, so a
+   * test can look at (or sabotage) the tables.
+   */
+  static readonly Test: Layer.Layer<AuthWorkspaceStore | SqlClient.SqlClient> = AuthWorkspaceStore
+    .DefaultWithoutDependencies.pipe(
+      Layer.provide(Ids.Test),
+      Layer.provideMerge(layerSqlMemory),
+      Layer.orDie
+    )
+}

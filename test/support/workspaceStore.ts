@@ -3,12 +3,35 @@
  * a dump of the auth/workspace tables for "nothing changed" checks, and failure injection.
  */
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
+import { layerSqlMemory } from "../../src/layers/Migrations.js"
 import { AuthWorkspaceStore } from "../../src/services/AuthWorkspaceStore.js"
+import { Ids } from "../../src/services/Ids.js"
 
 /** Runs a test body on its own fresh database. */
 export const withStore = <A, E>(body: Effect.Effect<A, E, AuthWorkspaceStore | SqlClient.SqlClient>) =>
   Effect.provide(body, AuthWorkspaceStore.Test)
+
+/**
+ * Ids that yield to other fibers before answering. Every create path takes an id between its
+ * "does it exist?" read and its insert, so concurrent callers interleave exactly there: without a
+ * write transaction around check-and-insert they would all insert.
+ */
+const interleavingIds = Layer.effect(
+  Ids,
+  Effect.map(Ids, (ids) => ({ uuid: Effect.zipRight(Effect.yieldNow(), ids.uuid) }))
+).pipe(Layer.provide(Ids.Test))
+
+/** Like `withStore`, with ids that make concurrent calls interleave (see `interleavingIds`). */
+export const withInterleavingStore = <A, E>(body: Effect.Effect<A, E, AuthWorkspaceStore | SqlClient.SqlClient>) =>
+  Effect.provide(
+    body,
+    AuthWorkspaceStore.DefaultWithoutDependencies.pipe(
+      Layer.provide(interleavingIds),
+      Layer.provideMerge(layerSqlMemory),
+      Layer.orDie
+    )
+  )
 
 /** A user for the identity `test/<name>`, with email `<name>@example.com`. */
 export const user = (name: string) =>
