@@ -8,6 +8,7 @@ import {
   dumpTables,
   user,
   userWithWorkspace,
+  wire,
   withInterleavingStore,
   withStore
 } from "./support/workspaceStore.js"
@@ -77,9 +78,9 @@ describe("AuthWorkspaceStore users", () => {
     withStore(Effect.gen(function*() {
       const store = yield* AuthWorkspaceStore
       for (const input of [{ provider: "", providerUserId: "x" }, { provider: "test", providerUserId: "   " }, {}]) {
-        const error = yield* Effect.flip(store.getOrCreateUser(input as never))
+        const error = yield* Effect.flip(store.getOrCreateUser(wire(input)))
         assert.instanceOf(error, InvalidInput)
-        assert.instanceOf(yield* Effect.flip(store.getUser(input as never)), InvalidInput)
+        assert.instanceOf(yield* Effect.flip(store.getUser(wire(input))), InvalidInput)
       }
       assert.strictEqual(yield* countRows("users"), 0)
     })))
@@ -211,9 +212,9 @@ describe("AuthWorkspaceStore workspaces", () => {
         { name: "ok" }
       ]
       for (const input of bad) {
-        const created = yield* Effect.flip(store.createWorkspace(input))
+        const created = yield* Effect.flip(store.createWorkspace(wire(input)))
         assert.instanceOf(created, InvalidInput)
-        const updated = yield* Effect.flip(store.updateWorkspace({ ...input, workspaceId }))
+        const updated = yield* Effect.flip(store.updateWorkspace(wire({ ...input, workspaceId })))
         assert.instanceOf(updated, InvalidInput)
       }
       const missing = yield* Effect.flip(store.createWorkspace({ userId: "ghost", name: "Ghost" }))
@@ -330,7 +331,7 @@ describe("AuthWorkspaceStore workspaces", () => {
       assert.instanceOf(forbidden, Forbidden)
       assert.strictEqual(forbidden.reason, "not a member of this workspace")
       assert.instanceOf(yield* Effect.flip(store.setActiveWorkspace({ userId: alice, workspaceId: "nope" })), NotFound)
-      assert.instanceOf(yield* Effect.flip(store.setActiveWorkspace({ userId: alice })), InvalidInput)
+      assert.instanceOf(yield* Effect.flip(store.setActiveWorkspace(wire({ userId: alice }))), InvalidInput)
       assert.deepStrictEqual(yield* dumpTables, before)
 
       yield* store.removeWorkspace({ userId: alice, workspaceId: home })

@@ -78,3 +78,6 @@ export const failOn = (event: "INSERT" | "UPDATE", table: (typeof tables)[number
                BEGIN SELECT RAISE(ABORT, 'injected failure'); END`
     return sql`DROP TRIGGER ${sql(trigger)}`.pipe(Effect.asVoid, Effect.orDie)
   }).pipe(Effect.orDie)
+
+/** A value as it may arrive over the wire, whatever the method's parameter type says. */
+export const wire = (value: unknown): never => value as never
