@@ -1,0 +1,68 @@
+/**
+ * or3-provider-sqlite: users, workspaces and sync for OR3 Chat in SQLite, written with Effect.
+ *
+ * - Hosts: `createSqliteProvider()` resolves to the OR3 facades (`authWorkspaceStore`,
+ *   `syncGatewayAdapter`, `syncAdminAdapter`); the Nuxt module `or3-provider-sqlite/nuxt`
+ *   registers them.
+ * - Effect programs: the services, the layers and the schemas, to compose directly.
+ */
+
+// OR3 facades
+// WIP: createSqliteProvider lands with the service layers
+export { makeSqliteProvider, type ProviderServices, type SqliteProvider } from "./facades/SqliteProvider.js"
+export { createLazySqliteProvider, type LazySqliteProvider } from "./facades/LazySqliteProvider.js"
+export { makeAuthWorkspaceStoreFacade, type SqliteAuthWorkspaceStore } from "./facades/AuthWorkspaceStoreFacade.js"
+export {
+  makeSyncGatewayAdapter,
+  SQLITE_PROVIDER_ID,
+  SYNC_CAPABILITIES,
+  type SqliteSyncGatewayAdapter
+} from "./facades/SyncGatewayAdapter.js"
+export {
+  ADMIN_GC_RETENTION_SECONDS,
+  makeSyncAdminAdapter,
+  SQLITE_DRIVER,
+  statusWarnings
+} from "./facades/SyncAdminAdapter.js"
+export { makeMaintenanceTracker, type MaintenanceTracker } from "./facades/MaintenanceTracker.js"
+export {
+  causeToH3Error,
+  h3Error,
+  INTERNAL_ERROR_MESSAGE,
+  internalH3Error,
+  isClientError,
+  isH3Error,
+  isServerFault,
+  toH3Error
+} from "./facades/H3Errors.js"
+export { asMutable, makeRunner, type Runner } from "./facades/Runner.js"
+export {
+  type CallerSession,
+  requireWorkspaceScope,
+  SESSION_CONTEXT_PREFIX,
+  scopeWorkspaceId,
+  sessionFromEvent,
+  sessionUser
+} from "./facades/Session.js"
+
+// The OR3 host interfaces, as declared by this package
+export type * as Or3 from "./or3/types.js"
+
+// Services
+export { AuthWorkspaceStore, type AuthWorkspaceStoreShape } from "./services/AuthWorkspaceStore.js"
+export { type GcReport, SyncGateway, type SyncGatewayShape } from "./services/SyncGateway.js"
+export { SyncMaintenance, type SyncMaintenanceShape, type SyncMaintenanceState } from "./services/SyncMaintenance.js"
+export { Ids, type IdsShape, nowMillis } from "./services/Ids.js"
+
+// Layers
+export * as Migrations from "./layers/Migrations.js"
+export * as Sqlite from "./layers/Sqlite.js"
+export * as SqliteConfig from "./layers/SqliteConfig.js"
+
+// Schemas and errors
+export * from "./schema/errors.js"
+export * from "./schema/wire.js"
+export * from "./schema/store.js"
+export { Limits } from "./schema/limits.js"
+export { decodeInput, describeParseError } from "./schema/decode.js"
+export { migrations, migrationsTable, type MigrationRecord } from "./migrations/index.js"
