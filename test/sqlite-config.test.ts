@@ -80,7 +80,8 @@ describe("in-memory outside tests", () => {
 
   it.effect("under a test runner (NODE_ENV=test or VITEST) a missing path is a silent in-memory database", () =>
     Effect.gen(function*() {
-      for (const variables of [{ NODE_ENV: "test" }, { VITEST: "true" }, { VITEST: "1" }]) {
+      const runners: ReadonlyArray<Record<string, string>> = [{ NODE_ENV: "test" }, { VITEST: "true" }, { VITEST: "1" }]
+      for (const variables of runners) {
         const logs = makeLogCapture()
         const info = yield* Effect.provide(Sqlite.SqliteInfo, sqliteLayer(variables)).pipe(Effect.provide(logs.layer))
         assert.isTrue(info.settings.inMemory)
