@@ -53,6 +53,14 @@ export const makeWorkspaceQueries = (sql: SqlClient.SqlClient, ids: IdsShape) =>
           WHERE m.workspace_id = ${workspaceId} AND m.user_id = ${userId} AND w.deleted = 0`
   })
 
+  /** The role of any membership, whether or not the workspace is deleted. */
+  const membershipRole = SqlSchema.findOne({
+    Request: UserWorkspaceRequest,
+    Result: RoleRow,
+    execute: ({ userId, workspaceId }) =>
+      sql`SELECT role FROM workspace_members WHERE workspace_id = ${workspaceId} AND user_id = ${userId}`
+  })
+
   /** The user's active workspace if it is still valid: not deleted, and the user still a member. */
   const validActive = SqlSchema.findOne({
     Request: Schema.String,
@@ -118,9 +126,8 @@ export const makeWorkspaceQueries = (sql: SqlClient.SqlClient, ids: IdsShape) =>
     role: WorkspaceRole,
     now: number
   ) {
-    const [current] = yield* sql<{ role: WorkspaceRole }>`
-      SELECT role FROM workspace_members WHERE workspace_id = ${workspaceId} AND user_id = ${userId}`
-    const granted = current ? higherRole(current.role, role) : role
+    const current = yield* membershipRole({ userId, workspaceId })
+    const granted = Option.isSome(current) ? higherRole(current.value.role, role) : role
     yield* sql`INSERT INTO workspace_members ${
       sql.insert({ workspace_id: workspaceId, user_id: userId, role: granted, created_at: now })
     } ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role`
