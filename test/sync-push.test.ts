@@ -12,15 +12,9 @@ const scope = { workspaceId: ws }
 const alice = { userId: "user-alice" }
 const bob = { userId: "user-bob" }
 
-// TEMP until the gateway is wired: push and pull straight from their constructors.
-import { Layer } from "effect"
-import { makePush } from "../src/services/sync/push.js"
-import { makePull } from "../src/services/sync/pull.js"
-import { layerSqlMemory } from "../src/layers/Migrations.js"
-const TestLayer = Layer.effect(SyncGateway, Effect.map(Effect.all([makePush, makePull]), ([a, b]) => ({ ...a, ...b }) as any)).pipe(Layer.provideMerge(layerSqlMemory))
 const gateway = SyncGateway
 const test = (name: string, body: () => Effect.Effect<void, unknown, SyncGateway | SqlClient.SqlClient>) =>
-  it.effect(name, () => body().pipe(Effect.provide(TestLayer)))
+  it.effect(name, () => body().pipe(Effect.provide(SyncGateway.Test)))
 
 /** `null` = no session (a default parameter would turn `undefined` into alice). */
 type Session = { userId: string } | null

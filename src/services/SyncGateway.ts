@@ -3,7 +3,9 @@
  * sections 1-4). Requests are decoded here with Schema, so callers may pass what arrived over the
  * wire; the invariants each method keeps are written where they are kept (see `./sync/*`).
  */
-import { Context, type Effect } from "effect"
+import { SqlClient } from "@effect/sql"
+import { Context, Effect, Layer } from "effect"
+import { layerSqlMemory } from "../layers/Migrations.js"
 import type {
   CursorRegressed,
   Forbidden,
@@ -12,6 +14,12 @@ import type {
   Unauthenticated
 } from "../schema/errors.js"
 import type { PullResponse, PushResult, SessionUser, SnapshotResponse } from "../schema/wire.js"
+import { Ids } from "./Ids.js"
+import { makeCursors } from "./sync/cursors.js"
+import { makeGc } from "./sync/gc.js"
+import { makePull } from "./sync/pull.js"
+import { makePush } from "./sync/push.js"
+import { makeSnapshot } from "./sync/snapshot.js"
 
 /** What one GC call removed, and the purge horizon after it. */
 export interface GcReport {
@@ -50,7 +58,39 @@ export interface SyncGatewayShape {
   readonly listWorkspaceIds: Effect.Effect<ReadonlyArray<string>>
 }
 
+/** Builds the gateway from its parts; each part yields what it needs once, here. */
+export const make: Effect.Effect<SyncGatewayShape, never, SqlClient.SqlClient | Ids> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const listWorkspaceIds = Effect.map(
+    sql<{ id: string }>`SELECT id FROM workspaces WHERE deleted = 0 ORDER BY created_at, id`,
+    (rows) => rows.map((row) => row.id)
+  ).pipe(Effect.orDie, Effect.withSpan("SyncGateway.listWorkspaceIds"))
+  return {
+    ...(yield* makePush),
+    ...(yield* makePull),
+    ...(yield* makeSnapshot),
+    ...(yield* makeCursors),
+    ...(yield* makeGc),
+    listWorkspaceIds
+  }
+})
+
 export class SyncGateway extends Context.Tag("or3-provider-sqlite/services/SyncGateway")<
   SyncGateway,
   SyncGatewayShape
->() {}
+>() {
+  /** Needs a SqlClient and an Ids service. */
+  static readonly DefaultWithoutDependencies: Layer.Layer<SyncGateway, never, SqlClient.SqlClient | Ids> = Layer
+    .effect(SyncGateway, make)
+
+  /** Needs a (migrated) SqlClient; ids are random UUIDs. */
+  static readonly Default: Layer.Layer<SyncGateway, never, SqlClient.SqlClient> = SyncGateway
+    .DefaultWithoutDependencies.pipe(Layer.provide(Ids.Default))
+
+  /** A private migrated in-memory database with sequential ids; the SqlClient is exposed too. */
+  static readonly Test: Layer.Layer<SyncGateway | SqlClient.SqlClient> = SyncGateway.DefaultWithoutDependencies.pipe(
+    Layer.provide(Ids.Test),
+    Layer.provideMerge(layerSqlMemory),
+    Layer.orDie
+  )
+}
