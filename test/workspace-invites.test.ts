@@ -120,6 +120,9 @@ describe("AuthWorkspaceStore invites", () => {
       yield* store.revokeInvite({ workspaceId, inviteId: pending, revokedByUserId: userId })
       const [revoked] = yield* store.listInvites({ workspaceId })
       assert.deepStrictEqual([revoked.status, revoked.revokedAt, revoked.updatedAt], ["revoked", 5, 5])
+      const sql = yield* SqlClient.SqlClient
+      const [who] = yield* sql<{ by: string }>`SELECT revoked_by_user_id AS by FROM workspace_invites WHERE id = ${pending}`
+      assert.strictEqual(who.by, userId)
 
       const guest = yield* user("guest")
       const accepted = yield* invite(workspaceId, userId, "guest@example.com", "hg")

@@ -15,6 +15,8 @@ const authTables = [
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
   )`,
+  // removeWorkspace re-homes every user whose active workspace it removes.
+  `CREATE INDEX users_active_workspace ON users (active_workspace_id)`,
   `CREATE TABLE auth_accounts (
     provider TEXT NOT NULL,
     provider_user_id TEXT NOT NULL,
@@ -53,11 +55,12 @@ const authTables = [
     accepted_at INTEGER,
     accepted_user_id TEXT,
     revoked_at INTEGER,
+    revoked_by_user_id TEXT,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
   )`,
   `CREATE INDEX workspace_invites_workspace ON workspace_invites (workspace_id, status, created_at)`,
-  `CREATE INDEX workspace_invites_token ON workspace_invites (workspace_id, token_hash)`
+  `CREATE INDEX workspace_invites_email ON workspace_invites (workspace_id, email)`
 ]
 
 /**
@@ -101,6 +104,8 @@ const syncTables = [
     created_at INTEGER NOT NULL,
     PRIMARY KEY (workspace_id, table_name, pk)
   ) WITHOUT ROWID`,
+  // gcTombstones walks a workspace's tombstones in version order, up to the lowest cursor.
+  `CREATE INDEX tombstones_version ON tombstones (workspace_id, server_version)`,
   `CREATE TABLE device_cursors (
     workspace_id TEXT NOT NULL,
     device_id TEXT NOT NULL,

@@ -75,7 +75,9 @@ export const makeInviteMethods = ({ invites, sql, users, workspaces }: InviteMet
       const invite = yield* invites.findById(input)
       if (Option.isNone(invite)) return yield* new NotFound({ entity: "Invite", id: input.inviteId })
       // Only a pending invite can be revoked; an accepted, revoked or expired one stays as it is.
-      if (invite.value.status === "pending") yield* invites.revoke(invite.value.id, yield* nowMillis)
+      if (invite.value.status === "pending") {
+        yield* invites.revoke(invite.value.id, input.revokedByUserId, yield* nowMillis)
+      }
     }))
   }, storageDefects)
 

@@ -179,8 +179,9 @@ export const makeInviteQueries = (sql: SqlClient.SqlClient, ids: IdsShape) => {
       sql`SELECT ${columns} FROM workspace_invites i WHERE i.id = ${inviteId} AND i.workspace_id = ${workspaceId}`
   })
 
-  const revoke = (inviteId: string, now: number) =>
-    sql`UPDATE workspace_invites SET status = 'revoked', revoked_at = ${now}, updated_at = ${now}
+  const revoke = (inviteId: string, revokedByUserId: string, now: number) =>
+    sql`UPDATE workspace_invites
+        SET status = 'revoked', revoked_at = ${now}, revoked_by_user_id = ${revokedByUserId}, updated_at = ${now}
         WHERE id = ${inviteId} AND status = 'pending'`
 
   const markAccepted = (inviteId: string, userId: string, now: number) =>
