@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect, Exit, Cause } from "effect"
+import { makeLogCapture } from "./helpers/foundation.js"
 import * as Sqlite from "../src/layers/Sqlite.js"
 import { runMigrations, pendingMigrations } from "../src/layers/Migrations.js"
 import { migrations } from "../src/migrations/index.js"
@@ -23,6 +24,13 @@ describe("migrations", () => {
       for (const t of ["users", "workspaces", "change_log", "s_messages", "tombstones", "device_cursors"]) {
         assert.include(tables, t)
       }
+    }).pipe(Effect.provide(Sqlite.layerMemory)))
+
+  it.effect("logs the applied migrations by their keys", () =>
+    Effect.gen(function*() {
+      const logs = makeLogCapture()
+      yield* runMigrations().pipe(Effect.provide(logs.layer))
+      assert.deepStrictEqual(logs.at("INFO").map((entry) => entry.message), ["Applied migrations: 0001_initial"])
     }).pipe(Effect.provide(Sqlite.layerMemory)))
 
   it.effect("a failing migration names itself and leaves the schema as it was", () =>

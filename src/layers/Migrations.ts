@@ -60,10 +60,9 @@ export const runMigrations = Effect.fn("Migrations.run")(function*(record: Migra
       Effect.fail(new MigrationFailed({ migration: "ledger", cause: error }))
     )
   )
-  if (applied.length > 0) {
-    yield* Effect.logInfo(`Applied migrations: ${applied.map(([id, name]) => `${id}_${name}`).join(", ")}`)
-  }
-  return applied.map(([id, name]) => `${String(id).padStart(4, "0")}_${name}`)
+  const keys = applied.map(([id, name]) => `${String(id).padStart(4, "0")}_${name}`)
+  if (keys.length > 0) yield* Effect.logInfo(`Applied migrations: ${keys.join(", ")}`)
+  return keys
 }, Effect.annotateLogs("package", "or3-sqlite"))
 
 /** Migrates the database when the layer is built. */
