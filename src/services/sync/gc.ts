@@ -1,0 +1,221 @@
+/**
+ * History GC: gcChangeLog and gcTombstones (docs/sync.md "GC rules"). Both work in bounded
+ * batches, each one short `BEGIN IMMEDIATE` transaction that re-reads what protects history
+ * (device cursors, live snapshot chains), so pushes and pulls interleave between batches.
+ */
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import { decodeInput } from "../../schema/decode.js"
+import { Limits } from "../../schema/limits.js"
+import { SyncedTables, type SyncedTableName } from "../../schema/tables.js"
+import { GcRequest } from "../../schema/wire.js"
+import { nowMillis } from "../Ids.js"
+import type { GcReport } from "../SyncGateway.js"
+
+const decodeRequest = decodeInput(GcRequest, "gc")
+
+/** What protects history in a workspace right now. */
+interface Guards {
+  /** Lowest remaining device cursor (C), null when no device has one. */
+  readonly minCursor: number | null
+  /** Lowest watermark of the live snapshot chains (P), null when none is live. */
+  readonly minWatermark: number | null
+  readonly head: number
+  readonly horizon: number
+}
+
+interface Keyed {
+  readonly table_name: string
+  readonly pk: string
+  readonly server_version: number
+}
+
+const groupByTable = <A extends Keyed>(items: ReadonlyArray<A>) => {
+  const groups = new Map<SyncedTableName, Array<A>>()
+  for (const item of items) {
+    const table = item.table_name as SyncedTableName
+    let group = groups.get(table)
+    if (group === undefined) groups.set(table, (group = []))
+    group.push(item)
+  }
+  return groups
+}
+
+/** Entries in version order up to the first one not older than the cutoff (the rest are newer). */
+const olderThan = <A extends { readonly at: number }>(items: ReadonlyArray<A>, cutoff: number) => {
+  const end = items.findIndex((item) => item.at >= cutoff)
+  return end === -1 ? { old: items, reachedNew: false } : { old: items.slice(0, end), reachedNew: true }
+}
+
+export const makeGc = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const batch = Limits.gcBatchSize
+
+  const readGuards = Effect.fnUntraced(function*(workspaceId: string, now: number) {
+    const [row] = yield* sql<{ min_cursor: number | null; min_watermark: number | null; head: number | null; horizon: number | null }>`
+      SELECT
+        (SELECT min(version) FROM device_cursors WHERE workspace_id = ${workspaceId}) AS min_cursor,
+        (SELECT min(high_watermark) FROM snapshots WHERE workspace_id = ${workspaceId} AND expires_at > ${now}) AS min_watermark,
+        h.head AS head, h.horizon AS horizon
+      FROM (SELECT 1) LEFT JOIN sync_heads h ON h.workspace_id = ${workspaceId}`
+    return {
+      minCursor: row.min_cursor,
+      minWatermark: row.min_watermark,
+      head: row.head ?? 0,
+      horizon: row.horizon ?? 0
+    } satisfies Guards
+  })
+
+  /**
+   * Rule 1: cursors idle for longer than the window stop protecting history (a device that comes
+   * back later finds `cursor < horizon` and snapshots), and expired snapshot chains stop pinning it.
+   */
+  const expire = Effect.fnUntraced(function*(workspaceId: string, cutoff: number) {
+    let expiredCursors = 0
+    for (;;) {
+      const gone = yield* sql.withTransaction(Effect.gen(function*() {
+        const now = yield* nowMillis
+        yield* sql`
+          DELETE FROM snapshots WHERE id IN (
+            SELECT id FROM snapshots WHERE workspace_id = ${workspaceId} AND expires_at <= ${now} LIMIT ${batch})`
+        return yield* sql<{ device_id: string }>`
+          DELETE FROM device_cursors WHERE workspace_id = ${workspaceId} AND device_id IN (
+            SELECT device_id FROM device_cursors
+            WHERE workspace_id = ${workspaceId} AND updated_at < ${cutoff} LIMIT ${batch})
+          RETURNING device_id`
+      }))
+      expiredCursors += gone.length
+      if (gone.length < batch) return expiredCursors
+    }
+  })
+
+  /** The current winner version of each key (its row's, else its tombstone's), set-based. */
+  const winners = Effect.fnUntraced(function*(workspaceId: string, table: SyncedTableName, pks: ReadonlyArray<string>) {
+    const unique = [...new Set(pks)]
+    const rows = yield* sql<{ pk: string; server_version: number }>`
+      SELECT pk, server_version FROM ${sql(SyncedTables[table].sqlTable)}
+      WHERE workspace_id = ${workspaceId} AND pk IN ${sql.in(unique)}`
+    const found = new Map(rows.map((r) => [r.pk, r.server_version]))
+    const missing = unique.filter((pk) => !found.has(pk))
+    if (missing.length > 0) {
+      const tombs = yield* sql<{ pk: string; server_version: number }>`
+        SELECT pk, server_version FROM tombstones
+        WHERE workspace_id = ${workspaceId} AND table_name = ${table} AND pk IN ${sql.in(missing)}`
+      for (const t of tombs) found.set(t.pk, t.server_version)
+    }
+    return found
+  })
+
+  /**
+   * One batch of change-log GC: the next entries after `after`, at most `batch`, no newer than the
+   * lowest live watermark P (rule 2), stopping at the first entry inside the window. An entry that
+   * is not its key's winner goes when the winner is at or below P (rule 3: every device reading
+   * it reads the winner too). A winner goes only when every remaining cursor is at or past it and
+   * no chain is live (rule 4), and raises the horizon: a cursor below it can no longer be served.
+   */
+  const changeLogBatch = (workspaceId: string, cutoff: number, after: number) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const guards = yield* readGuards(workspaceId, yield* nowMillis)
+      const upper = guards.minWatermark ?? guards.head
+      const scanned = yield* sql<Keyed & { created_at: number }>`
+        SELECT server_version, table_name, pk, created_at FROM change_log
+        WHERE workspace_id = ${workspaceId} AND server_version > ${after} AND server_version <= ${upper}
+        ORDER BY server_version LIMIT ${batch}`
+      const { old, reachedNew } = olderThan(scanned.map((e) => ({ ...e, at: e.created_at })), cutoff)
+      const doomed: Array<number> = []
+      let purgedWinner = 0
+      for (const [table, entries] of groupByTable(old)) {
+        const current = yield* winners(workspaceId, table, entries.map((e) => e.pk))
+        for (const e of entries) {
+          const winner = current.get(e.pk)
+          if (winner === undefined) continue
+          if (e.server_version !== winner) {
+            if (guards.minWatermark === null || winner <= guards.minWatermark) doomed.push(e.server_version)
+          } else if (guards.minWatermark === null && (guards.minCursor === null || winner <= guards.minCursor)) {
+            doomed.push(e.server_version)
+            purgedWinner = Math.max(purgedWinner, winner)
+          }
+        }
+      }
+      if (doomed.length > 0) {
+        yield* sql`DELETE FROM change_log WHERE workspace_id = ${workspaceId} AND server_version IN ${sql.in(doomed)}`
+      }
+      if (purgedWinner > guards.horizon) {
+        yield* sql`UPDATE sync_heads SET horizon = ${purgedWinner} WHERE workspace_id = ${workspaceId}`
+      }
+      return {
+        deleted: doomed.length,
+        horizon: Math.max(guards.horizon, purgedWinner),
+        last: old.length > 0 ? old[old.length - 1].server_version : after,
+        done: reachedNew || scanned.length < batch
+      }
+    }))
+
+  /**
+   * One batch of tombstone GC (rule 5): tombstones older than the window, at or behind every
+   * cursor and every live watermark, whose key still has a row carrying that delete or a newer
+   * revision. The row then decides LWW exactly as the tombstone did, so a stale put arriving after
+   * GC still loses. A tombstone that is a key's only state (no row) is kept.
+   */
+  const tombstoneBatch = (workspaceId: string, cutoff: number, after: number) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const guards = yield* readGuards(workspaceId, yield* nowMillis)
+      const upper = Math.min(guards.head, guards.minCursor ?? Infinity, guards.minWatermark ?? Infinity)
+      const scanned = yield* sql<Keyed & { deleted_at: number }>`
+        SELECT table_name, pk, server_version, deleted_at FROM tombstones
+        WHERE workspace_id = ${workspaceId} AND server_version > ${after} AND server_version <= ${upper}
+        ORDER BY server_version LIMIT ${batch}`
+      const { old, reachedNew } = olderThan(scanned.map((t) => ({ ...t, at: t.deleted_at })), cutoff)
+      let deleted = 0
+      for (const [table, tombs] of groupByTable(old)) {
+        const rows = yield* sql<{ pk: string; server_version: number }>`
+          SELECT pk, server_version FROM ${sql(SyncedTables[table].sqlTable)}
+          WHERE workspace_id = ${workspaceId} AND pk IN ${sql.in(tombs.map((t) => t.pk))}`
+        const rowVersion = new Map(rows.map((r) => [r.pk, r.server_version]))
+        const doomed = tombs.filter((t) => (rowVersion.get(t.pk) ?? -1) >= t.server_version).map((t) => t.pk)
+        if (doomed.length === 0) continue
+        yield* sql`
+          DELETE FROM tombstones
+          WHERE workspace_id = ${workspaceId} AND table_name = ${table} AND pk IN ${sql.in(doomed)}`
+        deleted += doomed.length
+      }
+      return {
+        deleted,
+        horizon: guards.horizon,
+        last: old.length > 0 ? old[old.length - 1].server_version : after,
+        done: reachedNew || scanned.length < batch
+      }
+    }))
+
+  const run = Effect.fnUntraced(function*(
+    input: unknown,
+    step: typeof changeLogBatch
+  ) {
+    const request = yield* decodeRequest(input)
+    const { workspaceId } = request.scope
+    const cutoff = (yield* nowMillis) - request.retentionSeconds * 1000
+    const expiredCursors = yield* expire(workspaceId, cutoff)
+    let deleted = 0
+    let after = 0
+    for (;;) {
+      const result = yield* step(workspaceId, cutoff, after)
+      deleted += result.deleted
+      after = result.last
+      if (result.done) return { workspaceId, expiredCursors, deleted, horizon: result.horizon } satisfies GcReport
+    }
+  })
+
+  /** Deletes the change-log entries no remaining device and no live snapshot chain needs. */
+  const gcChangeLog = Effect.fn("SyncGateway.gcChangeLog")(
+    (input: unknown) => run(input, changeLogBatch),
+    Effect.catchTag("SqlError", Effect.die)
+  )
+
+  /** Deletes the tombstones whose delete the row still remembers. */
+  const gcTombstones = Effect.fn("SyncGateway.gcTombstones")(
+    (input: unknown) => run(input, tombstoneBatch),
+    Effect.catchTag("SqlError", Effect.die)
+  )
+
+  return { gcChangeLog, gcTombstones }
+})
