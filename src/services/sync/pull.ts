@@ -17,17 +17,18 @@ export const PULL_SCAN_WINDOW = 10_000
 
 const decodeRequest = decodeInput(PullRequest, "pull")
 
-interface ChangeRow {
-  server_version: number
-  table_name: string
-  pk: string
-  op: "put" | "delete"
-  payload_json: string | null
-  clock: number
-  hlc: string
-  device_id: string
-  op_id: string
-}
+/** One change-log row as read by pull, in column order (rows are read as arrays: see below). */
+type ChangeRow = readonly [
+  serverVersion: number,
+  tableName: string,
+  pk: string,
+  op: "put" | "delete",
+  payloadJson: string | null,
+  clock: number,
+  hlc: string,
+  deviceId: string,
+  opId: string
+]
 
 /** Reads the head and purge horizon of a workspace (0, 0 for a workspace that never synced). */
 export const readHeadAndHorizon = (sql: SqlClient.SqlClient, workspaceId: string) =>
@@ -67,24 +68,26 @@ export const makePull = Effect.gen(function*() {
     const owned = session === undefined
       ? sql`AND table_name <> ${userOwnedTable}`
       : sql`AND (table_name <> ${userOwnedTable} OR owner_user_id = ${session.userId})`
-    const rows = yield* sql<ChangeRow>`
+    // Read as value arrays: better-sqlite3 builds a row object per row otherwise, which made a
+    // 1000-row page about five times slower.
+    const rows = (yield* sql`
       SELECT server_version, table_name, pk, op, payload_json, clock, hlc, device_id, op_id
       FROM change_log
       WHERE workspace_id = ${workspaceId} AND server_version > ${cursor} AND server_version <= ${windowEnd}
         ${tables} ${owned}
-      ORDER BY server_version LIMIT ${limit + 1}`
+      ORDER BY server_version LIMIT ${limit + 1}`.values) as ReadonlyArray<ChangeRow>
     const full = rows.length > limit
     const count = full ? limit : rows.length
     const changes: Array<SyncChange> = new Array(count)
     for (let i = 0; i < count; i++) {
-      const r = rows[i]
+      const [serverVersion, tableName, pk, op, payloadJson, clock, hlc, deviceId, opId] = rows[i]
       changes[i] = {
-        serverVersion: r.server_version,
-        tableName: r.table_name,
-        pk: r.pk,
-        op: r.op,
-        ...(r.payload_json === null ? {} : { payload: JSON.parse(r.payload_json) }),
-        stamp: { deviceId: r.device_id, opId: r.op_id, hlc: r.hlc, clock: r.clock }
+        serverVersion,
+        tableName,
+        pk,
+        op,
+        ...(payloadJson === null ? {} : { payload: JSON.parse(payloadJson) }),
+        stamp: { deviceId, opId, hlc, clock }
       }
     }
     return {
