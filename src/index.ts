@@ -8,7 +8,7 @@
  */
 
 // OR3 facades
-// WIP: createSqliteProvider lands with the service layers
+export { createSqliteProvider, providerLayer, type SqliteProviderOptions } from "./facades/createSqliteProvider.js"
 export { makeSqliteProvider, type ProviderServices, type SqliteProvider } from "./facades/SqliteProvider.js"
 export { createLazySqliteProvider, type LazySqliteProvider } from "./facades/LazySqliteProvider.js"
 export { makeAuthWorkspaceStoreFacade, type SqliteAuthWorkspaceStore } from "./facades/AuthWorkspaceStoreFacade.js"

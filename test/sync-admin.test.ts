@@ -4,6 +4,7 @@ import { INTERNAL_ERROR_MESSAGE } from "../src/facades/H3Errors.js"
 import { makeSqliteProvider, type SqliteProvider } from "../src/facades/SqliteProvider.js"
 import { ADMIN_GC_RETENTION_SECONDS, statusWarnings } from "../src/facades/SyncAdminAdapter.js"
 import { MIN_SAFE_WAL_VERSION } from "../src/layers/Sqlite.js"
+import { migrations } from "../src/migrations/index.js"
 import type { SessionContext } from "../src/or3/types.js"
 import type { SyncMaintenanceState } from "../src/services/SyncMaintenance.js"
 import { type Calls, eventWithSession, fakeProviderLayer, newCalls } from "./or3-doubles/services.js"
@@ -89,8 +90,9 @@ describe("admin adapter status", () => {
     assert.strictEqual(details.journalMode, "MEMORY")
     assert.strictEqual(details.synchronous, "FULL")
     assert.match(String(details.sqliteVersion), /^\d+\.\d+\.\d+$/)
-    assert.strictEqual(details.schemaVersion, 1)
-    assert.strictEqual(details.latestMigration, "0001_initial")
+    const latest = Object.keys(migrations).sort().at(-1)
+    assert.strictEqual(details.schemaVersion, Number(latest?.split("_")[0]))
+    assert.strictEqual(details.latestMigration, latest)
     assert.deepStrictEqual(details.maintenance, { enabled: true, state: "idle" })
     assert.deepStrictEqual(
       status.actions.map((action) => [action.id, action.danger]),

@@ -4,10 +4,19 @@
  */
 import { addServerPlugin, createResolver, defineNuxtModule } from "@nuxt/kit"
 
-export default defineNuxtModule({
+/**
+ * What Nuxt calls. Written out because `NuxtModule` lives in `@nuxt/schema`, a peer of
+ * `@nuxt/kit` that this package does not install; without it the inferred type would leak
+ * unresolved names into `dist/nuxt/module.d.ts`.
+ */
+export type Or3NuxtModule = (this: void, inlineOptions: Record<string, unknown>, nuxt: unknown) => unknown
+
+const module: Or3NuxtModule = defineNuxtModule({
   meta: { name: "or3-provider-sqlite", configKey: "or3ProviderSqlite" },
   setup() {
-    const resolver = createResolver(import.meta.url)
-    addServerPlugin(resolver.resolve("./runtime/server/plugins/register"))
+    // No extension: Nitro resolves `.js` in dist/ and `.ts` in a source checkout.
+    addServerPlugin(createResolver(import.meta.url).resolve("./runtime/server/plugins/register"))
   }
 })
+
+export default module

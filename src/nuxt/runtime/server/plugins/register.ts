@@ -1,0 +1,48 @@
+/**
+ * The Nitro plugin the Nuxt module installs. It registers this package's AuthWorkspaceStore,
+ * SyncGatewayAdapter and sync admin adapter with the OR3 host, then starts the provider.
+ *
+ * Registration happens synchronously, before the first `await`: Nitro does not await plugins, and
+ * the host's strict validator checks the registries right after the plugins ran. The registered
+ * objects await the starting provider inside each method, so nothing waits for the database here.
+ *
+ * The core is imported through the package's own name: from `dist/` it resolves through the
+ * package's `exports`, exactly as it does for the host.
+ */
+import { defineNitroPlugin, useRuntimeConfig } from "#imports"
+import { registerProviderAdminAdapter } from "~~/server/admin/providers/registry"
+import { registerAuthWorkspaceStore } from "~~/server/auth/store/registry"
+import { registerSyncGatewayAdapter } from "~~/server/sync/gateway/registry"
+import { createLazySqliteProvider, createSqliteProvider, type Or3, SQLITE_PROVIDER_ID } from "or3-provider-sqlite"
+import { decideRegistrations } from "../registrations.js"
+
+/** The registries' `order` for this provider (stored by the host, not read by it yet). */
+const REGISTRY_ORDER = 100
+
+const LOG_PREFIX = "[or3-provider-sqlite]"
+
+const plugin: Or3.NitroPluginLike = defineNitroPlugin(async (nitroApp) => {
+  const decision = decideRegistrations(useRuntimeConfig())
+  if (!decision.authWorkspaceStore) return
+  for (const warning of decision.warnings) console.warn(`${LOG_PREFIX} ${warning}`)
+
+  // Started now; every facade method awaits it.
+  const provider = createLazySqliteProvider(createSqliteProvider())
+
+  registerAuthWorkspaceStore({ id: SQLITE_PROVIDER_ID, order: REGISTRY_ORDER, create: () => provider.authWorkspaceStore })
+  if (decision.syncGatewayAdapter) {
+    registerSyncGatewayAdapter({ id: SQLITE_PROVIDER_ID, order: REGISTRY_ORDER, create: () => provider.syncGatewayAdapter })
+  }
+  if (decision.syncAdminAdapter) registerProviderAdminAdapter(provider.syncAdminAdapter)
+  nitroApp.hooks.hook("close", () => provider.dispose())
+
+  // First await: the migrations. A failed start is logged for the operator; requests then get
+  // 503 "SQLite provider unavailable" instead of the start-up error's text.
+  try {
+    await provider.ready
+  } catch (error) {
+    console.error(`${LOG_PREFIX} SQLite provider failed to start:`, error instanceof Error ? error.message : error)
+  }
+})
+
+export default plugin
