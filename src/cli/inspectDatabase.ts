@@ -3,10 +3,11 @@
  * (schema version, SQLite version, the pragmas in effect, the row count of every table).
  *
  * The path is the argument, else `OR3_SQLITE_DB_PATH`, else `./.data/or3.sqlite`; the other
- * `OR3_SQLITE_*` variables apply as they do in the server.
+ * `OR3_SQLITE_*` variables (the driver, the pragmas) apply as they do in the server.
  */
 import { SqlClient } from "@effect/sql"
 import { Config, Console, Effect } from "effect"
+import * as Database from "../layers/Database.js"
 import { appliedMigrations, runMigrations } from "../layers/Migrations.js"
 import * as Sqlite from "../layers/Sqlite.js"
 
@@ -78,6 +79,6 @@ export const render = (report: InspectReport): string => {
 export const inspectCommand = (args: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const path = args[0] ?? (yield* Config.string("OR3_SQLITE_DB_PATH").pipe(Config.withDefault(DEFAULT_PATH)))
-    const report = yield* inspect.pipe(Effect.provide(Sqlite.layer({ path })))
+    const report = yield* inspect.pipe(Effect.provide(Database.layer({ path })))
     yield* Console.log(render(report))
   })
