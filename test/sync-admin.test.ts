@@ -1,9 +1,11 @@
 import { afterEach, assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
 import type { H3Error } from "h3"
 import { INTERNAL_ERROR_MESSAGE } from "../src/facades/H3Errors.js"
 import { makeSqliteProvider, type SqliteProvider } from "../src/facades/SqliteProvider.js"
 import { ADMIN_GC_RETENTION_SECONDS, statusWarnings } from "../src/facades/SyncAdminAdapter.js"
 import { MIN_SAFE_WAL_VERSION } from "../src/layers/Sqlite.js"
+import { resolveSqliteSettings } from "../src/layers/SqliteConfig.js"
 import { migrations } from "../src/migrations/index.js"
 import type { SessionContext } from "../src/or3/types.js"
 import type { SyncMaintenanceState } from "../src/services/SyncMaintenance.js"
@@ -113,9 +115,10 @@ describe("admin adapter status", () => {
   })
 
   it("an old SQLite in WAL mode is a warning; other journal modes or new versions are not", () => {
+    // Settings as the layer resolves them, so the fixture follows SqliteSettings as it grows.
     const info = (sqliteVersion: string, journalMode: "WAL" | "DELETE") => ({
       sqliteVersion,
-      settings: { path: "/data/or3.sqlite", inMemory: false, journalMode, synchronous: "FULL" as const, busyTimeoutMs: 5000 }
+      settings: Effect.runSync(resolveSqliteSettings({ path: "/data/or3.sqlite", journalMode, isTest: true }))
     })
     const idle = { enabled: true, state: "idle" as const }
     const old = statusWarnings(info("3.45.0", "WAL"), idle)
