@@ -9,6 +9,7 @@ import { Context, Effect, Exit, Layer, Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import type { ConfigInvalid } from "../schema/errors.js"
+import { JOURNAL_SIZE_LIMIT_BYTES, startCheckpointer, WRITER_CHECKPOINT_PAGES } from "./Checkpointer.js"
 import {
   MEMORY_PATH,
   readSqliteOptionsFromEnv,
@@ -68,6 +69,11 @@ const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, never, 
     yield* sql.unsafe(`PRAGMA journal_mode = ${settings.journalMode}`)
     yield* sql.unsafe(`PRAGMA synchronous = ${settings.synchronous}`)
     yield* sql.unsafe("PRAGMA foreign_keys = ON")
+    if (settings.backgroundCheckpoint) {
+      yield* sql.unsafe(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
+      yield* sql.unsafe(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`)
+      yield* startCheckpointer({ path: settings.path })
+    }
     const [{ version }] = yield* sql<{ version: string }>`SELECT sqlite_version() AS version`
     return { sql, raw, info: { settings, sqliteVersion: version } }
   }).pipe(Effect.orDie)
@@ -159,13 +165,24 @@ export const layer = (overrides: SqliteOptions = {}): Layer.Layer<SqliteServices
 
 /** A private in-memory database, for tests. */
 export const layerMemory: Layer.Layer<SqliteServices> = Layer.scopedContext(
-  makeContext({ path: MEMORY_PATH, inMemory: true, journalMode: "MEMORY", synchronous: "FULL", busyTimeoutMs: 5000 })
+  makeContext({
+    path: MEMORY_PATH,
+    inMemory: true,
+    journalMode: "MEMORY",
+    synchronous: "FULL",
+    busyTimeoutMs: 5000,
+    backgroundCheckpoint: false
+  })
 )
 
 /** A database file at `path` with the package defaults (WAL, FULL), for tests and tools. */
 export const layerFile = (
   path: string,
-  options: { readonly synchronous?: SqliteSettings["synchronous"]; readonly busyTimeoutMs?: number } = {}
+  options: {
+    readonly synchronous?: SqliteSettings["synchronous"]
+    readonly busyTimeoutMs?: number
+    readonly backgroundCheckpoint?: boolean
+  } = {}
 ): Layer.Layer<SqliteServices> =>
   Layer.scopedContext(
     makeContext({
@@ -173,6 +190,7 @@ export const layerFile = (
       inMemory: false,
       journalMode: "WAL",
       synchronous: options.synchronous ?? "FULL",
-      busyTimeoutMs: options.busyTimeoutMs ?? 5000
+      busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      backgroundCheckpoint: options.backgroundCheckpoint ?? true
     })
   )

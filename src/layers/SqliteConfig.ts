@@ -19,6 +19,8 @@ export interface SqliteOptions {
   readonly journalMode?: string | undefined
   readonly synchronous?: string | undefined
   readonly busyTimeoutMs?: number | undefined
+  /** Checkpoint the WAL from a worker thread instead of on commit (file databases in WAL mode). */
+  readonly backgroundCheckpoint?: boolean | undefined
   /** True under a test runner: a missing path then means an in-memory database. */
   readonly isTest?: boolean | undefined
 }
@@ -30,6 +32,7 @@ export interface SqliteSettings {
   readonly journalMode: JournalMode
   readonly synchronous: SynchronousMode
   readonly busyTimeoutMs: number
+  readonly backgroundCheckpoint: boolean
 }
 
 export const MEMORY_PATH = ":memory:"
@@ -52,6 +55,7 @@ export const sqliteOptionsFromEnv: Config.Config<SqliteOptions> = Config.all({
   journalMode: optionalString("OR3_SQLITE_PRAGMA_JOURNAL_MODE"),
   synchronous: optionalString("OR3_SQLITE_PRAGMA_SYNCHRONOUS"),
   busyTimeoutMs: Config.integer("OR3_SQLITE_BUSY_TIMEOUT_MS").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  backgroundCheckpoint: optionalBoolean("OR3_SQLITE_BACKGROUND_CHECKPOINT"),
   isTest: Config.all([optionalString("NODE_ENV"), optionalString("VITEST")]).pipe(
     Config.map(([nodeEnv, vitest]) => nodeEnv === "test" || (vitest !== undefined && vitest !== "false" && vitest !== "0"))
   )
@@ -132,6 +136,7 @@ export const resolveSqliteSettings = Effect.fn("SqliteConfig.resolve")(function*
     inMemory: wantsMemory,
     journalMode,
     synchronous,
-    busyTimeoutMs
+    busyTimeoutMs,
+    backgroundCheckpoint: !wantsMemory && journalMode === "WAL" && options.backgroundCheckpoint !== false
   } satisfies SqliteSettings
 })
