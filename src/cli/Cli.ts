@@ -1,0 +1,46 @@
+/**
+ * The `or3-sqlite` command: migrate, status, gc, backup, verify, vacuum. Every command reads the
+ * same `OR3_SQLITE_*` variables as the server, plus `--db` and `--json`. Logs go through Effect's
+ * logger, annotated `package=or3-sqlite`, to stderr (warnings and up; `--log-level` changes it),
+ * so stdout carries only results.
+ */
+import { Command } from "@effect/cli"
+import { Effect, Logger, LogLevel } from "effect"
+import * as Fs from "node:fs"
+import { toExitCode } from "./CliErrors.js"
+import { backupCommand } from "./commands/backup.js"
+import { gcCommand } from "./commands/gc.js"
+import { migrateCommand } from "./commands/migrate.js"
+import { statusCommand } from "./commands/status.js"
+import { vacuumCommand } from "./commands/vacuum.js"
+import { verifyCommand } from "./commands/verify.js"
+
+export const rootCommand = Command.make("or3-sqlite").pipe(
+  Command.withDescription("Operate an OR3 Chat SQLite database (or3-provider-sqlite)"),
+  Command.withSubcommands([migrateCommand, statusCommand, gcCommand, backupCommand, verifyCommand, vacuumCommand])
+)
+
+const version = (() => {
+  try {
+    const pkg = JSON.parse(Fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8"))
+    return typeof pkg.version === "string" ? pkg.version : "0.0.0"
+  } catch {
+    return "0.0.0"
+  }
+})()
+
+const run = Command.run(rootCommand, { name: "or3-sqlite", version })
+
+const stderrLogger = Logger.withConsoleError(Logger.logfmtLogger)
+
+/**
+ * Runs the CLI on `argv` (as `process.argv`: node, script, args...) to an exit code. Never fails:
+ * an error becomes one line on stderr and its code (see `ExitCode`).
+ */
+export const runCli = (argv: ReadonlyArray<string>, printError: (line: string) => Effect.Effect<void> = (line) =>
+  Effect.sync(() => void process.stderr.write(`${line}\n`))) =>
+  toExitCode(run(argv), printError).pipe(
+    Effect.annotateLogs("package", "or3-sqlite"),
+    Effect.provide(Logger.replace(Logger.defaultLogger, stderrLogger)),
+    Logger.withMinimumLogLevel(LogLevel.Warning)
+  )

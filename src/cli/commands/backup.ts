@@ -1,0 +1,126 @@
+/**
+ * `or3-sqlite backup <file>`: an online, consistent copy while the server keeps writing.
+ *
+ * The copy is `VACUUM INTO`: one statement inside one read transaction, so it is the database as
+ * of one commit; in WAL mode it never blocks the server's writers, and unlike the page-stepping
+ * backup API it never restarts when another process writes between steps (a busy server could keep
+ * that one restarting). It is written next to the target, flushed to disk (SQLite does not fsync
+ * a VACUUM INTO output), opened read-only and checked (`integrity_check`, `foreign_key_check`),
+ * and only then renamed to `<file>`: a failed backup never leaves a file under the final name.
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import { Args, Command } from "@effect/cli"
+import { SqlClient } from "@effect/sql"
+import * as NodeSqlite from "@effect/sql-sqlite-node/SqliteClient"
+import { Effect } from "effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { SqliteInfo } from "../../layers/Sqlite.js"
+import { migrationsTable } from "../../migrations/index.js"
+import { common, withDatabase } from "../CliDatabase.js"
+import { CliError } from "../CliErrors.js"
+import { CliOutput, formatBytes } from "../CliOutput.js"
+
+export interface CopyCheck {
+  readonly integrity: string
+  readonly foreignKeyViolations: number
+  readonly schemaVersion: number
+  readonly heads: ReadonlyArray<{ readonly workspaceId: string; readonly head: number }>
+}
+
+export interface BackupReport extends CopyCheck {
+  readonly source: string
+  readonly file: string
+  readonly bytes: number
+  readonly durationMs: number
+}
+
+/** Opens a database file read-only in its own scope and checks it. */
+export const checkCopy = (file: string) =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const sql = yield* NodeSqlite.make({ filename: file, readonly: true, disableWAL: true })
+      const integrity = (yield* sql<{ integrity_check: string }>`PRAGMA integrity_check`).map((row) => row.integrity_check)
+      const violations = yield* sql`PRAGMA foreign_key_check`
+      const [ledger] = yield* sql<{ n: number }>`
+        SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ${migrationsTable}`
+      const [version] = ledger.n === 0
+        ? [{ v: 0 }]
+        : yield* sql<{ v: number | null }>`SELECT max(migration_id) AS v FROM ${sql(migrationsTable)}`
+      const [heads] = yield* sql<{ n: number }>`
+        SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sync_heads'`
+      const headRows = heads.n === 0
+        ? []
+        : yield* sql<{ workspace_id: string; head: number }>`SELECT workspace_id, head FROM sync_heads ORDER BY workspace_id`
+      return {
+        integrity: integrity.join("; "),
+        foreignKeyViolations: violations.length,
+        schemaVersion: version.v ?? 0,
+        heads: headRows.map((row) => ({ workspaceId: row.workspace_id, head: row.head }))
+      } satisfies CopyCheck
+    })
+  ).pipe(Effect.provide(Reactivity.layer))
+
+/** Flushes a file (and the directory entry of a rename) to stable storage. */
+const fsync = (path: string) => {
+  const fd = Fs.openSync(path, "r")
+  try {
+    Fs.fsyncSync(fd)
+  } finally {
+    Fs.closeSync(fd)
+  }
+}
+
+const file = Args.file({ name: "file" }).pipe(Args.withDescription("Where to write the copy (must not exist yet)"))
+
+export const backupCommand = Command.make("backup", { ...common, file }, (flags) =>
+  withDatabase(
+    flags,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const info = yield* SqliteInfo
+      const output = yield* CliOutput
+      if (/^[a-z]+:\/\//.test(info.settings.path)) {
+        return yield* new CliError({
+          message: "backup copies a local database; for a remote sqld/Turso primary use the server's own backups"
+        })
+      }
+      const target = Path.resolve(flags.file)
+      if (Fs.existsSync(target)) {
+        return yield* new CliError({ message: `${target} exists; backup never overwrites: remove it or pick another name` })
+      }
+      Fs.mkdirSync(Path.dirname(target), { recursive: true })
+      const partial = `${target}.partial-${process.pid}`
+      const started = Date.now()
+      const progress = output.progress("backup")
+      const [{ page_count }] = yield* sql<{ page_count: number }>`PRAGMA page_count`
+      const [{ page_size }] = yield* sql<{ page_size: number }>`PRAGMA page_size`
+      yield* progress.update(`copying ${page_count} pages (${formatBytes(page_count * page_size)}) with VACUUM INTO`, 0, 2)
+      const cleanup = Effect.sync(() => Fs.rmSync(partial, { force: true }))
+      const report = yield* Effect.gen(function*() {
+        yield* sql`VACUUM INTO ${partial}`
+        fsync(partial)
+        yield* progress.update("verifying the copy (integrity_check, foreign_key_check)", 1, 2)
+        const check = yield* checkCopy(partial)
+        if (check.integrity !== "ok" || check.foreignKeyViolations > 0) {
+          return yield* new CliError({
+            message: `the copy failed its check (integrity: ${check.integrity}; foreign key violations: ${check.foreignKeyViolations}); nothing was written to ${target}`
+          })
+        }
+        Fs.renameSync(partial, target)
+        fsync(Path.dirname(target))
+        return {
+          source: info.settings.path,
+          file: target,
+          bytes: Fs.statSync(target).size,
+          durationMs: Date.now() - started,
+          ...check
+        } satisfies BackupReport
+      }).pipe(Effect.onError(() => cleanup))
+      yield* progress.finish(`${formatBytes(report.bytes)} written and verified in ${report.durationMs} ms`)
+      yield* output.result(
+        report,
+        (r) => `${r.file}: ${formatBytes(r.bytes)}, integrity ${r.integrity}, schema ${r.schemaVersion}, ${r.heads.length} workspace head(s)`
+      )
+    })
+  )).pipe(Command.withDescription("Write an online, consistent copy of the database to <file> and verify it"))

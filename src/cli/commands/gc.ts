@@ -1,0 +1,103 @@
+/**
+ * `or3-sqlite gc --retention <duration> [--workspace <id>]`: the adapter's GC, run by hand. For
+ * each workspace it calls the SyncGateway's `gcChangeLog` then `gcTombstones`, which follow the
+ * rules of docs/sync.md in bounded batches (at most `Limits.gcBatchSize` rows per statement, one
+ * short `BEGIN IMMEDIATE` transaction each), so a running server's pushes interleave with it.
+ * Without `--workspace` it covers every non-deleted workspace plus any workspace that still has
+ * sync state in `sync_heads` (a deleted workspace's history is collected too).
+ */
+import { Command, Options } from "@effect/cli"
+import { SqlClient } from "@effect/sql"
+import { Effect, Option } from "effect"
+import { SyncGateway } from "../../services/SyncGateway.js"
+import { common, requireCurrentSchema, withDatabase } from "../CliDatabase.js"
+import { CliError } from "../CliErrors.js"
+import { CliOutput } from "../CliOutput.js"
+import { parseRetention } from "../retention.js"
+
+export interface GcWorkspaceReport {
+  readonly workspaceId: string
+  readonly changeLogDeleted: number
+  readonly tombstonesDeleted: number
+  readonly expiredCursors: number
+  readonly horizon: number
+}
+
+export interface GcReport {
+  readonly retentionSeconds: number
+  readonly workspaces: ReadonlyArray<GcWorkspaceReport>
+  readonly changeLogDeleted: number
+  readonly tombstonesDeleted: number
+  readonly expiredCursors: number
+}
+
+const render = (report: GcReport) =>
+  [
+    `retention ${report.retentionSeconds} s: ${report.workspaces.length} workspace(s), ${report.changeLogDeleted} change-log entries and ${report.tombstonesDeleted} tombstones deleted, ${report.expiredCursors} idle cursors dropped`,
+    ...report.workspaces.map((ws) =>
+      `  ${ws.workspaceId}: change_log -${ws.changeLogDeleted}, tombstones -${ws.tombstonesDeleted}, cursors -${ws.expiredCursors}, horizon ${ws.horizon}`
+    )
+  ].join("\n")
+
+/** Non-deleted workspaces and every workspace with sync state, in id order. */
+export const gcWorkspaceIds = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  Effect.map(
+    sql<{ id: string }>`
+      SELECT id FROM workspaces WHERE deleted = 0
+      UNION SELECT workspace_id FROM sync_heads
+      ORDER BY 1`,
+    (rows) => rows.map((row) => row.id)
+  ))
+
+const retention = Options.text("retention").pipe(
+  Options.withDescription("Keep this much history: seconds, or 30d / 12h / 90m / 2w (between 1h and 365d)")
+)
+const workspace = Options.text("workspace").pipe(
+  Options.withDescription("Only this workspace (default: all non-deleted ones and any with sync state)"),
+  Options.optional
+)
+
+export const gcCommand = Command.make("gc", { ...common, retention, workspace }, (flags) =>
+  Effect.gen(function*() {
+    const retentionSeconds = yield* parseRetention(flags.retention)
+    yield* withDatabase(
+      flags,
+      Effect.gen(function*() {
+        yield* requireCurrentSchema
+        const output = yield* CliOutput
+        const gateway = yield* SyncGateway
+        const all = yield* gcWorkspaceIds
+        const ids = Option.match(flags.workspace, { onNone: () => all, onSome: (id) => [id] })
+        if (Option.isSome(flags.workspace) && !all.includes(flags.workspace.value)) {
+          return yield* new CliError({ message: `unknown workspace ${flags.workspace.value} (no workspace row and no sync state)` })
+        }
+        const progress = output.progress("gc")
+        const reports: Array<GcWorkspaceReport> = []
+        for (const [index, workspaceId] of ids.entries()) {
+          const request = { scope: { workspaceId }, retentionSeconds }
+          yield* progress.update(`${workspaceId}: change log`, index, ids.length)
+          const log = yield* gateway.gcChangeLog(request)
+          yield* progress.update(`${workspaceId}: tombstones`, index, ids.length)
+          const tombs = yield* gateway.gcTombstones(request)
+          reports.push({
+            workspaceId,
+            changeLogDeleted: log.deleted,
+            tombstonesDeleted: tombs.deleted,
+            expiredCursors: log.expiredCursors + tombs.expiredCursors,
+            horizon: Math.max(log.horizon, tombs.horizon)
+          })
+          yield* progress.update(`${workspaceId}: done`, index + 1, ids.length)
+        }
+        const sum = (pick: (ws: GcWorkspaceReport) => number) => reports.reduce((n, ws) => n + pick(ws), 0)
+        const report: GcReport = {
+          retentionSeconds,
+          workspaces: reports,
+          changeLogDeleted: sum((ws) => ws.changeLogDeleted),
+          tombstonesDeleted: sum((ws) => ws.tombstonesDeleted),
+          expiredCursors: sum((ws) => ws.expiredCursors)
+        }
+        yield* progress.finish(`${ids.length} workspace(s) done`)
+        yield* output.result(report, render)
+      }).pipe(Effect.provide(SyncGateway.Default))
+    )
+  })).pipe(Command.withDescription("Collect sync history older than the retention window (the adapter's GC rules, batched)"))
