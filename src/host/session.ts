@@ -1,0 +1,84 @@
+/**
+ * Session resolution as the host does it (`resolveSessionContext`, contract 5.7), with open
+ * registration: the auth provider's identity is looked up (`getUser`), created when unknown
+ * (`getOrCreateUser`), given its default workspace and its role there. The result is cached on
+ * the event under `__or3_session_context_<requestId>_<provider>`, which is where the provider's
+ * facades read the caller from.
+ */
+import { randomUUID } from "node:crypto"
+import { createError, type H3Event } from "h3"
+import { SESSION_CONTEXT_PREFIX } from "../facades/Session.js"
+import type { AuthWorkspaceStore, SessionContext } from "../or3/types.js"
+import type { Authenticate } from "./types.js"
+
+/** An authenticated session with its user, workspace and role present. */
+export type ResolvedSession = SessionContext & {
+  readonly authenticated: true
+  readonly provider: string
+  readonly providerUserId: string
+  readonly user: { id: string; email?: string | null; displayName?: string | null }
+  readonly workspace: { id: string; name?: string | null }
+}
+
+export interface SessionResolver {
+  /** The request's session, resolved at most once per request. */
+  readonly resolve: (event: H3Event) => Promise<SessionContext>
+}
+
+const ANONYMOUS: SessionContext = { authenticated: false }
+
+export const makeSessionResolver = (store: AuthWorkspaceStore, authenticate: Authenticate): SessionResolver => {
+  const cache = new WeakMap<H3Event, Promise<SessionContext>>()
+
+  const provision = async (event: H3Event): Promise<SessionContext> => {
+    const identity = await authenticate(event)
+    if (identity === null) return ANONYMOUS
+    const { provider, providerUserId } = identity
+    const known = store.getUser === undefined ? null : await store.getUser({ provider, providerUserId })
+    const userId = known?.userId ?? (await store.getOrCreateUser({ ...identity })).userId
+    const workspace = await store.getOrCreateDefaultWorkspace(userId)
+    const role = await store.getWorkspaceRole({ userId, workspaceId: workspace.workspaceId })
+    // The host counts a member without a role in their own default workspace as a failed
+    // provisioning and rethrows (`auth.sessionProvisioningFailure: 'throw'`).
+    if (role === null) throw createError({ statusCode: 500, statusMessage: "Session provisioning failed" })
+    const session: ResolvedSession = {
+      authenticated: true,
+      provider,
+      providerUserId,
+      user: {
+        id: userId,
+        email: known?.email ?? identity.email ?? null,
+        displayName: known?.displayName ?? identity.displayName ?? null
+      },
+      workspace: { id: workspace.workspaceId, name: workspace.workspaceName },
+      role,
+      deploymentAdmin: false,
+      authorizationRevision: 0
+    }
+    event.context[`${SESSION_CONTEXT_PREFIX}${randomUUID()}_${provider}`] = session
+    return session
+  }
+
+  return {
+    resolve: (event) => {
+      let session = cache.get(event)
+      if (session === undefined) {
+        session = provision(event)
+        cache.set(event, session)
+      }
+      return session
+    }
+  }
+}
+
+/** True when the session has what the sync and workspace routes need. */
+export const isResolved = (session: SessionContext): session is ResolvedSession =>
+  session.authenticated === true &&
+  typeof session.user?.id === "string" &&
+  typeof session.workspace?.id === "string"
+
+/** The session, or 401 when there is no user or workspace. */
+export const requireResolved = (session: SessionContext): ResolvedSession => {
+  if (!isResolved(session)) throw createError({ statusCode: 401, statusMessage: "Unauthorized" })
+  return session
+}
