@@ -123,6 +123,37 @@ describe("snapshot", () => {
       assert.deepStrictEqual(sorted(state), sorted(yield* serverState(ws, alice.userId)))
     })))
 
+  it.effect("pages read while pushes run concurrently on other fibers are still the state at W", () =>
+    withGateway(Effect.gen(function*() {
+      yield* push(Array.from({ length: 40 }, (_, i) => put({ pk: `c${i}`, clock: 1 })))
+      yield* push(Array.from({ length: 10 }, (_, i) => del({ pk: `c${i * 4}`, clock: 2 })))
+      const atW = yield* serverState(ws, alice.userId)
+      const first = yield* page({ pageSize: 4 })
+      const pusher = yield* Effect.fork(Effect.withMaxOpsBeforeYield(Effect.forEach(Array.from({ length: 60 }, (_, i) => i), (i) =>
+        push([put({ pk: `c${(i * 7) % 45}`, clock: 3 + i, deviceId: "device-b" }), del({ pk: `c${(i * 11) % 45}`, clock: 3 + i, deviceId: "device-b" })]),
+        { concurrency: 2 }), 16))
+      const reader = Effect.gen(function*() {
+        const items = [...first.items]
+        let token = first.nextPageToken
+        while (token !== null) {
+          const next = yield* page({ pageSize: 4, pageToken: token })
+          items.push(...next.items)
+          token = next.nextPageToken
+        }
+        return items
+      })
+      // Yield to the pusher after every few steps, so statements of both interleave.
+      const items = yield* Effect.withMaxOpsBeforeYield(reader, 16)
+      const sql = yield* SqlClient.SqlClient
+      const [{ head }] = yield* sql<{ head: number }>`SELECT head FROM sync_heads WHERE workspace_id = ${ws}`
+      assert.isAbove(head, 50, "pushes landed while the chain was read")
+      yield* pusher.await
+      assert.deepStrictEqual(sorted(stateOf(items)), sorted(atW))
+      const state = stateOf(items)
+      assert.isFalse((yield* pullAll(ws, alice, first.highWatermark, state)).requiresSnapshot)
+      assert.deepStrictEqual(sorted(state), sorted(yield* serverState(ws, alice.userId)))
+    })))
+
   it.effect("notifications: only the caller's rows, never a row-less notification tombstone", () =>
     withGateway(Effect.gen(function*() {
       const note = (pk: string) => put({ table: "notifications", pk, payload: { id: pk, type: "t", title: pk } })

@@ -110,11 +110,12 @@ export const walkBack = Effect.fnUntraced(function*(
 ) {
   const result = new Map<string, KeyAtW>()
   if (keys.length === 0) return result
-  const seeds = JSON.stringify(keys.map((k) => [k.pk, k.version]))
+  // Bound as values, not JSON: a pk must reach SQLite exactly as push bound it.
+  const seeds = sql.csv(keys.map((k) => sql`(${k.pk}, ${k.version})`))
   const w = scope.watermark
   const rows = yield* sql<WalkRow>`
     WITH RECURSIVE
-      seed(pk, v) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(${seeds})),
+      seed(pk, v) AS (VALUES ${seeds}),
       walk(pk, v) AS (
         SELECT pk, v FROM seed
         UNION ALL
