@@ -45,6 +45,13 @@ export {
   sessionUser
 } from "./facades/Session.js"
 
+// The reference host: the OR3 routes over a provider, for trying and testing it over HTTP
+export { createReferenceHost } from "./host/createReferenceHost.js"
+export { listenReferenceHost, type ListeningHost, type ListenOptions, LOOPBACK } from "./host/listen.js"
+export { bearerAuthenticator, parseHostTokens, randomToken, type TokenGrant } from "./host/bearerAuth.js"
+export { type HostClient, type HostResponse, makeHostClient } from "./host/HostClient.js"
+export type { Authenticate, HostIdentity, ReferenceHostOptions, ReferenceHostProvider } from "./host/types.js"
+
 // The OR3 host interfaces, as declared by this package
 export type * as Or3 from "./or3/types.js"
 

@@ -1,0 +1,4 @@
+/** Entry point of `npm start`; see `serve.ts`. */
+import { main } from "./serve.js"
+
+await main()
