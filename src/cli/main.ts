@@ -8,6 +8,8 @@ import { runCli } from "./Cli.js"
 
 NodeRuntime.runMain(runCli(process.argv).pipe(Effect.provide(NodeContext.layer)), {
   disableErrorReporting: true,
+  // Logs go to stderr through the CLI's own logger (see Cli.ts); stdout carries results only.
+  disablePrettyLogger: true,
   teardown: (exit, onExit) => {
     const code = Exit.isSuccess(exit) ? Number(exit.value) : ExitCode.interrupted
     process.exitCode = code
