@@ -8,16 +8,15 @@ import { Clock, Effect } from "effect"
 import { appliedMigrations } from "../layers/Migrations.js"
 import { isSqliteVersionBefore, MIN_SAFE_WAL_VERSION, SqliteInfo, type SqliteInfoShape } from "../layers/Sqlite.js"
 import type { AdminWarning, ProviderAdminAction, ProviderAdminAdapter, SyncMaintenanceState } from "../or3/types.js"
-import { Limits } from "../schema/limits.js"
 import { SyncGateway } from "../services/SyncGateway.js"
-import { SyncMaintenance } from "../services/SyncMaintenance.js"
+import { maintenanceRetentionSeconds, SyncMaintenance } from "../services/SyncMaintenance.js"
 import { h3Error } from "./H3Errors.js"
 import type { MaintenanceTracker } from "./MaintenanceTracker.js"
 import type { Runner } from "./Runner.js"
 import { SQLITE_PROVIDER_ID } from "./SyncGatewayAdapter.js"
 
-/** The window admin GC actions use: 365 days, the host scheduler's own fixed window. */
-export const ADMIN_GC_RETENTION_SECONDS = Limits.maxRetentionSeconds
+/** The window admin GC actions use: the maintenance passes' fixed 365 days. */
+export const ADMIN_GC_RETENTION_SECONDS = maintenanceRetentionSeconds
 
 /** The driver this package runs on (contract 7 lists others; only better-sqlite3 is implemented). */
 export const SQLITE_DRIVER = "better-sqlite3"
