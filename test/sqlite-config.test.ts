@@ -211,7 +211,14 @@ describe("SQLite version check", () => {
 
   const info = (sqliteVersion: string, journalMode: "WAL" | "DELETE"): Sqlite.SqliteInfoShape => ({
     sqliteVersion,
-    settings: { path: "/srv/or3.sqlite", inMemory: false, journalMode, synchronous: "FULL", busyTimeoutMs: 5000 }
+    settings: {
+      path: "/srv/or3.sqlite",
+      inMemory: false,
+      journalMode,
+      synchronous: "FULL",
+      busyTimeoutMs: 5000,
+      backgroundCheckpoint: false
+    }
   })
 
   const startLogs = (shape: Sqlite.SqliteInfoShape) =>
