@@ -14,6 +14,7 @@ import { SyncGateway } from "../src/services/SyncGateway.js"
 import { SyncMaintenance } from "../src/services/SyncMaintenance.js"
 import { tempDir } from "./helpers/foundation.js"
 import { put } from "./support/ops.js"
+import { wire } from "./support/workspaceStore.js"
 
 interface Recorded {
   readonly name: string
@@ -121,12 +122,12 @@ describe("spans", () => {
         updateWorkspace: store.updateWorkspace({ ...ws, name: "X" }),
         removeWorkspace: store.removeWorkspace(ws),
         setActiveWorkspace: store.setActiveWorkspace(ws),
-        createInvite: store.createInvite({ workspaceId: "missing" }),
+        createInvite: store.createInvite(wire({ workspaceId: "missing" })),
         listInvites: store.listInvites({ workspaceId: "missing" }),
-        revokeInvite: store.revokeInvite({ workspaceId: "missing", inviteId: "i" }),
-        validateInvite: store.validateInvite({ workspaceId: "missing" }),
-        consumeInvite: store.consumeInvite({ workspaceId: "missing" }),
-        acceptInviteAndProvisionUser: store.acceptInviteAndProvisionUser({ workspaceId: "missing" })
+        revokeInvite: store.revokeInvite(wire({ workspaceId: "missing", inviteId: "i" })),
+        validateInvite: store.validateInvite(wire({ workspaceId: "missing" })),
+        consumeInvite: store.consumeInvite(wire({ workspaceId: "missing" })),
+        acceptInviteAndProvisionUser: store.acceptInviteAndProvisionUser(wire({ workspaceId: "missing" }))
       }
       for (const [method, call] of Object.entries(calls)) {
         yield* Effect.exit(call).pipe(Effect.provide(collector.layer))
