@@ -200,6 +200,20 @@ describe("gcChangeLog", () => {
       assert.deepStrictEqual(yield* fullScans(captured), [])
       assert.strictEqual((yield* syncFresh(0)).state.size, 7)
     })))
+  it.effect("every GC statement uses an index: expiry, guards, winner lookups (rows and row-less tombstones), deletes, horizon", () =>
+    withGateway(Effect.gen(function*() {
+      yield* cursor("idle", 0)
+      yield* push([put({ pk: "a" }), put({ pk: "a", clock: 2 }), del({ pk: "gone" }), put({ table: "threads", pk: "t" })])
+      yield* push([put({ table: "notifications", pk: "n", payload: { id: "n", type: "t", title: "n" } }), del({ pk: "a", clock: 3 })])
+      yield* later(2 * hour)
+      const { value, captured } = yield* captureStatements(Effect.zip(gcLog(), gcTombs()))
+      assert.deepStrictEqual([value[0].expiredCursors, value[0].deleted, value[0].horizon], [1, 6, 6])
+      assert.strictEqual(value[1].deleted, 1)
+      for (const pattern of [/DELETE FROM device_cursors/, /FROM tombstones\s+WHERE workspace_id = \? AND table_name = \? AND pk IN/, /UPDATE sync_heads SET horizon/, /DELETE FROM tombstones/]) {
+        assert.isTrue(captured.some((c) => pattern.test(c.sql)), String(pattern))
+      }
+      assert.deepStrictEqual(yield* fullScans(captured), [])
+    })))
 })
 
 describe("gcTombstones", () => {
