@@ -1,0 +1,54 @@
+/**
+ * The reliability suite's knobs, read once from the environment:
+ * - `OR3_RELIABILITY_SCALE` multiplies every count (kill cycles, requests, generated bodies,
+ *   property runs); default 1, the figure `npm test` runs. `10` is the long run of docs/reliability.md.
+ * - `OR3_RELIABILITY_SEED` fixes the seed of every random choice (kill moments, generated ops,
+ *   fast-check); default: a fresh seed per run, printed with every failure so it can be replayed.
+ */
+const readScale = (): number => {
+  const raw = process.env.OR3_RELIABILITY_SCALE
+  if (raw === undefined || raw.trim() === "") return 1
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`OR3_RELIABILITY_SCALE must be a positive number, got "${raw}"`)
+  }
+  return value
+}
+
+const readSeed = (): number => {
+  const raw = process.env.OR3_RELIABILITY_SEED
+  if (raw === undefined || raw.trim() === "") return (Date.now() ^ (process.pid << 8)) >>> 0
+  const value = Number(raw)
+  if (!Number.isSafeInteger(value)) throw new Error(`OR3_RELIABILITY_SEED must be an integer, got "${raw}"`)
+  return value >>> 0
+}
+
+export const SCALE = readScale()
+
+export const SEED = readSeed()
+
+/** `base` times the scale, at least `min`. */
+export const scaled = (base: number, min = 1): number => Math.max(min, Math.round(base * SCALE))
+
+/** A line to put in assertion messages: how to replay this run. */
+export const replayHint = `replay with OR3_RELIABILITY_SEED=${SEED} OR3_RELIABILITY_SCALE=${SCALE}`
+
+/** A small seeded generator (mulberry32): the same seed gives the same choices in every process. */
+export const makeRandom = (seed: number) => {
+  let state = seed >>> 0
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  return {
+    next,
+    /** An integer in [lo, hi]. */
+    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
+    pick: <A>(items: ReadonlyArray<A>): A => items[Math.floor(next() * items.length)],
+    chance: (p: number) => next() < p
+  }
+}
+export type Random = ReturnType<typeof makeRandom>
