@@ -1,0 +1,245 @@
+/**
+ * Crash safety of the two long-running writes: a migration and history GC, each SIGKILLed at
+ * random moments in a child process (fixtures/migrator.mjs, fixtures/gc-runner.mjs).
+ * - Migration: the database is left at the old schema or the complete new one, never between
+ *   (the migrations run in one transaction), its data intact, and a rerun finishes the job.
+ * - GC (`gcChangeLog` + `gcTombstones` over many rows, in 1000-row transactions): after the kill
+ *   the file is sound, nothing GC must not touch changed, every purged entry was purgeable and the
+ *   purge horizon covers it, and a rerun ends exactly where an uninterrupted GC ends.
+ */
+import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { buildFixtures } from "./support/build.js"
+import { type Child, killAll, sleep, spawnNode } from "./support/children.js"
+import {
+  copyDatabase,
+  integrityProblems,
+  readImages,
+  readLog,
+  type Raw,
+  schemaFingerprint,
+  withRaw
+} from "./support/invariants.js"
+import type { LogEntry, TombImage } from "./support/lwwReplay.js"
+import { makeRandom, replayHint, SEED, scaled } from "./support/knobs.js"
+
+let bundled: (name: string) => string
+let dir: string
+
+beforeAll(async () => {
+  bundled = await buildFixtures()
+  dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "or3-crash-maintenance-"))
+}, 180_000)
+afterEach(killAll)
+afterAll(() => Fs.rmSync(dir, { recursive: true, force: true }))
+
+const WORKSPACES = ["ws-gc-a", "ws-gc-b"]
+
+/** Runs a fixture to its end and returns it; fails on a non-zero exit or an error line. */
+const runToEnd = async (script: string, args: ReadonlyArray<string>, last: string): Promise<Child> => {
+  const child = spawnNode(bundled(script), args)
+  await child.waitFor((m) => m.t === last || m.t === "error", 120_000)
+  const exit = await child.exited
+  assert.strictEqual(exit.code, 0, `${script} failed: ${JSON.stringify(child.messages.at(-1))} ${child.stderr()}`)
+  return child
+}
+
+/** A database at schema 0001 holding some synced data (pushed by the writer fixture). */
+const seedDatabase = async (path: string, batches: number, maxBatch: number, keys: number) => {
+  await runToEnd("sync-writer.mjs", [
+    path,
+    JSON.stringify({ seed: SEED, deviceId: "device-seed", workspaces: WORKSPACES, batches, maxBatch, keys })
+  ], "done")
+}
+
+describe("SIGKILL during a migration", () => {
+  const cycles = scaled(10)
+  const slow = { rows: 1200, every: 100, pauseMs: 20 }
+
+  it(`${cycles} kills leave the old schema or the new one, never a mix`, async () => {
+    const random = makeRandom(SEED ^ 0x1234)
+    const template = Path.join(dir, "migration-template.sqlite")
+    await seedDatabase(template, 10, 20, 20)
+    const oldSchema = withRaw(template, schemaFingerprint)
+    const data = withRaw(template, (db) => readImages(db, WORKSPACES[0]))
+
+    // One uninterrupted run: the new schema, and how long the migration takes from its start line.
+    const reference = Path.join(dir, "migration-reference.sqlite")
+    copyDatabase(template, reference)
+    const t0 = Date.now()
+    const full = spawnNode(bundled("migrator.mjs"), [reference, JSON.stringify(slow)])
+    await full.waitFor((m) => m.t === "start")
+    const startedAt = Date.now()
+    await full.waitFor((m) => m.t === "migrated" || m.t === "error", 120_000)
+    const duration = Date.now() - startedAt
+    assert.deepStrictEqual(full.messages.at(-1)?.applied, ["0002_slow_step"], full.stderr())
+    const newSchema = withRaw(reference, schemaFingerprint)
+    assert.notDeepEqual(newSchema, oldSchema)
+
+    const outcomes = { old: 0, new: 0 }
+    for (let cycle = 0; cycle < cycles; cycle++) {
+      const path = Path.join(dir, `migration-${cycle}.sqlite`)
+      copyDatabase(template, path)
+      const child = spawnNode(bundled("migrator.mjs"), [path, JSON.stringify(slow)])
+      await child.waitFor((m) => m.t === "start")
+      // Mostly inside the transaction, sometimes just after its commit.
+      await sleep(random.int(0, Math.round(duration * 1.15)))
+      await child.kill()
+      withRaw(path, (db) => {
+        assert.deepStrictEqual(integrityProblems(db), [], `cycle ${cycle}; ${replayHint}`)
+        const schema = schemaFingerprint(db)
+        const isOld = JSON.stringify(schema) === JSON.stringify(oldSchema)
+        const isNew = JSON.stringify(schema) === JSON.stringify(newSchema)
+        assert.isTrue(isOld || isNew, `cycle ${cycle}: schema is neither old nor new: ${JSON.stringify(schema.ledger)}; ${replayHint}`)
+        if (isNew) assert.strictEqual(db.prepare("SELECT count(*) FROM slow_step").pluck().get(), slow.rows)
+        outcomes[isNew ? "new" : "old"]++
+        assert.deepStrictEqual(readImages(db, WORKSPACES[0]), data, "the data survived")
+      })
+      // A clean start finishes the job.
+      await runToEnd("migrator.mjs", [path, JSON.stringify(slow)], "migrated")
+      withRaw(path, (db) => {
+        assert.deepStrictEqual(schemaFingerprint(db), newSchema)
+        assert.strictEqual(db.prepare("SELECT count(*) FROM slow_step").pluck().get(), slow.rows)
+        assert.deepStrictEqual(integrityProblems(db), [])
+      })
+    }
+    console.log(`[reliability] crash-migration ${JSON.stringify({ cycles, ...outcomes, migrationMs: duration, ms: Date.now() - t0 })}`)
+    assert.isAtLeast(outcomes.old, 1, "no kill landed inside the migration")
+  }, 600_000)
+})
+
+// --- GC ---------------------------------------------------------------------------------------
+
+interface Picture {
+  readonly log: Map<string, Map<number, LogEntry>>
+  readonly tombs: Map<string, Map<string, TombImage>>
+  readonly rows: Map<string, string>
+  readonly heads: Map<string, { head: number; horizon: number }>
+}
+
+const picture = (db: Raw): Picture => {
+  const heads = new Map(
+    (db.prepare("SELECT workspace_id, head, horizon FROM sync_heads").all() as Array<{ workspace_id: string; head: number; horizon: number }>)
+      .map((h) => [h.workspace_id, { head: h.head, horizon: h.horizon }])
+  )
+  const log = new Map<string, Map<number, LogEntry>>()
+  const tombs = new Map<string, Map<string, TombImage>>()
+  const rows = new Map<string, string>()
+  for (const ws of WORKSPACES) {
+    log.set(ws, new Map(readLog(db, ws).map((e) => [e.server_version, e])))
+    const images = readImages(db, ws)
+    tombs.set(ws, new Map(images.tombs.map((t) => [`${t.table_name}/${t.pk}`, t])))
+    rows.set(ws, JSON.stringify(images.rows.sort((a, b) => (`${a.table_name}/${a.pk}` < `${b.table_name}/${b.pk}` ? -1 : 1))))
+  }
+  return { log, tombs, rows, heads }
+}
+
+/**
+ * What may differ between the database before GC and after a (possibly cut) GC: entries and
+ * tombstones may be gone, nothing else. A purged entry that was its key's winner must be covered
+ * by the horizon (pulls from below it must snapshot); a purged tombstone's delete must still be
+ * carried by its row.
+ */
+const gcProblems = (before: Picture, after: Picture): Array<string> => {
+  const problems: Array<string> = []
+  for (const ws of WORKSPACES) {
+    const head = after.heads.get(ws)!
+    if (head.head !== before.heads.get(ws)!.head) problems.push(`${ws}: head moved`)
+    if (after.rows.get(ws) !== before.rows.get(ws)) problems.push(`${ws}: materialized rows changed`)
+    const winners = new Map<string, number>()
+    for (const row of JSON.parse(before.rows.get(ws)!) as Array<{ table_name: string; pk: string; server_version: number }>) {
+      winners.set(`${row.table_name}/${row.pk}`, row.server_version)
+    }
+    for (const [key, t] of before.tombs.get(ws)!) if (!winners.has(key)) winners.set(key, t.server_version)
+    for (const [version, entry] of before.log.get(ws)!) {
+      const kept = after.log.get(ws)!.get(version)
+      if (kept !== undefined) {
+        if (JSON.stringify(kept) !== JSON.stringify(entry)) problems.push(`${ws}: v${version} changed`)
+      } else if (winners.get(`${entry.table_name}/${entry.pk}`) === version && version > head.horizon) {
+        problems.push(`${ws}: winner v${version} purged above the horizon ${head.horizon}`)
+      }
+    }
+    for (const version of after.log.get(ws)!.keys()) {
+      if (!before.log.get(ws)!.has(version)) problems.push(`${ws}: v${version} appeared`)
+    }
+    const rowsNow = new Map(
+      (JSON.parse(after.rows.get(ws)!) as Array<{ table_name: string; pk: string; server_version: number }>).map((
+        r
+      ) => [`${r.table_name}/${r.pk}`, r.server_version])
+    )
+    for (const [key, tomb] of before.tombs.get(ws)!) {
+      const kept = after.tombs.get(ws)!.get(key)
+      if (kept !== undefined) {
+        if (JSON.stringify(kept) !== JSON.stringify(tomb)) problems.push(`${ws}: tombstone ${key} changed`)
+      } else if ((rowsNow.get(key) ?? -1) < tomb.server_version) {
+        problems.push(`${ws}: tombstone ${key} purged though no row carries its delete`)
+      }
+    }
+  }
+  return problems
+}
+
+describe("SIGKILL during history GC", () => {
+  const cycles = scaled(8)
+
+  it(`${cycles} kills mid-GC: invariants hold, and a rerun ends where an uninterrupted GC ends`, async () => {
+    const random = makeRandom(SEED ^ 0x9876)
+    const t0 = Date.now()
+    const seeded = Path.join(dir, "gc-seed.sqlite")
+    await seedDatabase(seeded, scaled(150, 20), 100, 150)
+    const before = withRaw(seeded, picture)
+    const entries = [...before.log.values()].reduce((n, log) => n + log.size, 0)
+    // Two days on, with a one-hour window: every entry is old enough. One device per workspace
+    // confirmed half of the log (just before GC, so its cursor is fresh): winners past it stay.
+    const gcConfig = JSON.stringify({
+      workspaces: WORKSPACES,
+      retentionSeconds: 3600,
+      nowMs: Date.now() + 2 * 86_400_000,
+      cursors: WORKSPACES.map((workspaceId) => ({
+        workspaceId,
+        deviceId: "device-half",
+        version: Math.floor(before.heads.get(workspaceId)!.head / 2)
+      }))
+    })
+
+    const reference = Path.join(dir, "gc-reference.sqlite")
+    copyDatabase(seeded, reference)
+    const full = spawnNode(bundled("gc-runner.mjs"), [reference, gcConfig])
+    await full.waitFor((m) => m.t === "gc-start", 60_000)
+    const startedAt = Date.now()
+    await full.waitFor((m) => m.t === "done" || m.t === "error", 120_000)
+    const duration = Date.now() - startedAt
+    const expected = withRaw(reference, picture)
+    assert.deepStrictEqual(gcProblems(before, expected), [])
+    const purged = entries - [...expected.log.values()].reduce((n, log) => n + log.size, 0)
+    assert.isAbove(purged, entries / 3, "GC had little to do; the test would prove nothing")
+    assert.isBelow(purged, entries, "the cursors protected nothing")
+
+    let cut = 0
+    for (let cycle = 0; cycle < cycles; cycle++) {
+      const path = Path.join(dir, `gc-${cycle}.sqlite`)
+      copyDatabase(seeded, path)
+      const child = spawnNode(bundled("gc-runner.mjs"), [path, gcConfig])
+      await child.waitFor((m) => m.t === "gc-start", 60_000)
+      await sleep(random.int(0, duration))
+      await child.kill()
+      if (!child.messages.some((m) => m.t === "done")) cut++
+      withRaw(path, (db) => {
+        assert.deepStrictEqual(integrityProblems(db), [], `cycle ${cycle}; ${replayHint}`)
+        assert.deepStrictEqual(gcProblems(before, picture(db)), [], `cycle ${cycle}; ${replayHint}`)
+      })
+      await runToEnd("gc-runner.mjs", [path, gcConfig], "done")
+      const after = withRaw(path, picture)
+      assert.deepStrictEqual(gcProblems(before, after), [])
+      assert.deepStrictEqual([...after.heads], [...expected.heads], `cycle ${cycle}: horizon differs`)
+      for (const ws of WORKSPACES) {
+        assert.deepStrictEqual([...after.log.get(ws)!.keys()], [...expected.log.get(ws)!.keys()], `cycle ${cycle}: ${ws} log differs`)
+        assert.deepStrictEqual([...after.tombs.get(ws)!.keys()], [...expected.tombs.get(ws)!.keys()], `cycle ${cycle}: ${ws} tombstones differ`)
+      }
+    }
+    console.log(`[reliability] crash-gc ${JSON.stringify({ cycles, cut, entries, purged, gcMs: duration, ms: Date.now() - t0 })}`)
+    assert.isAtLeast(cut, 1, "no kill landed inside GC")
+  }, 600_000)
+})
