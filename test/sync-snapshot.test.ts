@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Effect, TestClock } from "effect"
+import { Effect, FastCheck as fc, Option, TestClock } from "effect"
 import { Forbidden, InvalidInput, SnapshotExpired } from "../src/schema/errors.js"
 import { Limits } from "../src/schema/limits.js"
-import { encodeToken } from "../src/services/sync/snapshotToken.js"
+import { decodeToken, encodeToken } from "../src/services/sync/snapshotToken.js"
 import { SyncGateway } from "../src/services/SyncGateway.js"
 import { del, put } from "./support/ops.js"
 import { captureStatements, fullScans } from "./support/queryPlans.js"
@@ -234,6 +234,21 @@ describe("snapshot", () => {
       const whole = yield* page({})
       assert.deepStrictEqual(whole.items.map((i) => i.pk), ["a\u0000b", "a", "\u{1F600}", astral, "\uE000", "\uFFFF".repeat(1024)])
     })))
+
+  it.prop(
+    "a token round-trips any pk of 1..1024 UTF-16 units within 4096 characters",
+    [
+      fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 1, maxLength: Limits.maxPkLength, size: "max" })
+        .map((units) => String.fromCharCode(...units)),
+      fc.uuid(),
+      fc.constantFrom("messages", "file_meta", "notifications")
+    ],
+    ([pk, snapshotId, tableName]) => {
+      const token = encodeToken({ snapshotId, tableName, pk })
+      assert.isAtMost(token.length, Limits.maxPageTokenLength)
+      assert.deepStrictEqual(decodeToken(token), Option.some({ snapshotId, tableName, pk }))
+    }
+  )
 
   it.effect("reads only through indexes", () =>
     withGateway(Effect.gen(function*() {

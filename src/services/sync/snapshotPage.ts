@@ -22,7 +22,7 @@ export type KeyAtW =
   | { readonly _tag: "Absent" }
   | { readonly _tag: "Lost" }
 
-interface Candidate {
+export interface Candidate {
   pk: string
   data_json: string | null
   clock: number
@@ -178,4 +178,3 @@ export const currentItem = (tableName: SyncedTableName, c: Candidate): SnapshotI
     ? { kind: "tombstone", tableName, pk: c.pk, revision: revision(c), serverDeletedAt: c.deleted_at }
     : { kind: "row", tableName, pk: c.pk, payload: JSON.parse(c.data_json!), revision: revision(c) }
 
-export type { Candidate }
