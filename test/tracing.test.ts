@@ -5,14 +5,17 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, HashMap, Layer, Logger, type Option, Tracer } from "effect"
+import { ConfigProvider, Effect, Exit, HashMap, Layer, Logger, type Option, Tracer } from "effect"
 import * as Path from "node:path"
 import { runCli } from "../src/cli/Cli.js"
+import { providerLayer } from "../src/facades/createSqliteProvider.js"
+import { makeSqliteProvider } from "../src/facades/SqliteProvider.js"
 import { layerSqlFile } from "../src/layers/Migrations.js"
+import * as Tracing from "../src/layers/Tracing.js"
 import { AuthWorkspaceStore } from "../src/services/AuthWorkspaceStore.js"
 import { SyncGateway } from "../src/services/SyncGateway.js"
 import { SyncMaintenance } from "../src/services/SyncMaintenance.js"
-import { tempDir } from "./helpers/foundation.js"
+import { makeLogCapture, tempDir } from "./helpers/foundation.js"
 import { put } from "./support/ops.js"
 import { wire } from "./support/workspaceStore.js"
 
@@ -150,6 +153,72 @@ describe("spans", () => {
         assert.include(collector.names(), `SyncMaintenance.${method}`)
       }
     }).pipe(Effect.provide(SyncMaintenance.Test)))
+})
+
+describe("exporting spans", () => {
+  it.live("a tracer layer provided to the provider's layer sees migrations, facade calls, methods and statements", () =>
+    Effect.gen(function*() {
+      const collector = makeCollector()
+      const provider = yield* Effect.promise(() =>
+        makeSqliteProvider(providerLayer({ path: ":memory:" }).pipe(Layer.provide(collector.layer)))
+      )
+      yield* Effect.promise(() => provider.authWorkspaceStore.getOrCreateUser({ provider: "p", providerUserId: "1" }))
+      yield* Effect.promise(() => provider.dispose())
+      const method = collector.spans.find((span) => span.name === "AuthWorkspaceStore.getOrCreateUser")
+      assert.isDefined(method, collector.names().join(", "))
+      assert.isTrue(collector.spans.some((span) => span.name === "sql.execute" && span.parentId !== undefined))
+      assert.isTrue(collector.spans.some((span) => span.name === "Migrations.run"), collector.names().join(", "))
+    }))
+
+  it.effect("OR3_SQLITE_OTEL unset: no layer, nothing loaded", () =>
+    Effect.gen(function*() {
+      const loaded: Array<string> = []
+      const collector = makeCollector()
+      yield* Effect.flatMap(SyncGateway, (g) => g.listWorkspaceIds).pipe(
+        Effect.provide(Tracing.layerFromEnv(async (name) => void loaded.push(name))),
+        Effect.provide(collector.layer),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
+      )
+      assert.deepStrictEqual(loaded, [])
+    }).pipe(Effect.provide(SyncGateway.Test)))
+
+  it.effect("OR3_SQLITE_OTEL=true builds NodeSdk.layer with a batch processor and the OTLP exporter", () =>
+    Effect.gen(function*() {
+      const collector = makeCollector()
+      const loaded: Array<string> = []
+      let configuration: any
+      // Stand-ins with the shapes of the three OTel modules the layer loads.
+      const modules: Record<string, unknown> = {
+        "@effect/opentelemetry": {
+          NodeSdk: { layer: (evaluate: () => unknown) => ((configuration = evaluate()), collector.layer) }
+        },
+        "@opentelemetry/sdk-trace-base": { BatchSpanProcessor: class { constructor(readonly exporter: unknown) {} } },
+        "@opentelemetry/exporter-trace-otlp-http": { OTLPTraceExporter: class { readonly kind = "otlp-http" } }
+      }
+      const load = async (name: string) => (loaded.push(name), modules[name])
+      yield* Effect.flatMap(SyncGateway, (g) => g.listWorkspaceIds).pipe(
+        Effect.provide(Tracing.layerFromEnv(load)),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OR3_SQLITE_OTEL", "true"], ["OTEL_SERVICE_NAME", "or3-test"]])))
+      )
+      assert.deepStrictEqual(loaded.sort(), ["@effect/opentelemetry", "@opentelemetry/exporter-trace-otlp-http", "@opentelemetry/sdk-trace-base"])
+      assert.deepStrictEqual(configuration.resource, { serviceName: "or3-test" })
+      assert.strictEqual(configuration.spanProcessor.exporter.kind, "otlp-http")
+      assert.include(collector.names(), "SyncGateway.listWorkspaceIds")
+    }).pipe(Effect.provide(SyncGateway.Test)))
+
+  it.effect("OR3_SQLITE_OTEL=true without the packages logs what to install and runs untraced", () =>
+    Effect.gen(function*() {
+      const logs = makeLogCapture()
+      const ids = yield* Effect.flatMap(SyncGateway, (g) => g.listWorkspaceIds).pipe(
+        Effect.provide(Tracing.layerFromEnv()),
+        Effect.provide(logs.layer),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OR3_SQLITE_OTEL", "true"]])))
+      )
+      assert.deepStrictEqual(ids, [])
+      const [error] = logs.at("ERROR")
+      assert.match(error.message, /OR3_SQLITE_OTEL=true but the OpenTelemetry packages could not be loaded/)
+      assert.include(error.message, "npm install @effect/opentelemetry")
+    }).pipe(Effect.provide(SyncGateway.Test)))
 })
 
 describe("logs", () => {

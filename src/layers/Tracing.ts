@@ -1,0 +1,79 @@
+/**
+ * Optional OpenTelemetry export of the provider's spans, switched on by `OR3_SQLITE_OTEL=true`.
+ *
+ * The OpenTelemetry packages are not dependencies of this package: the app installs them when it
+ * wants traces (docs/operators.md lists them), and this layer loads them at run time with
+ * `import()` of a computed name, so bundlers leave them alone and an app without them never loads
+ * them. Merged into the provider's layer, the tracer it sets applies to the whole runtime: every
+ * facade call, service method (`SyncGateway.push`, ...) and SQL statement is exported.
+ *
+ * A missing package never stops the provider: tracing is an aid, sync is the service. It is logged
+ * once as an error naming what to install, and the provider runs untraced.
+ */
+import { Config, Effect, Layer } from "effect"
+
+/** What the app installs for `OR3_SQLITE_OTEL=true`. */
+export const otelPackages = [
+  "@effect/opentelemetry",
+  "@opentelemetry/api",
+  "@opentelemetry/resources",
+  "@opentelemetry/sdk-trace-base",
+  "@opentelemetry/sdk-trace-node",
+  "@opentelemetry/exporter-trace-otlp-http",
+  "@opentelemetry/semantic-conventions"
+] as const
+
+/** Loads a module by name; replaced in tests. */
+export type ModuleLoader = (specifier: string) => Promise<any>
+
+const loadByName: ModuleLoader = (specifier) => import(specifier)
+
+/**
+ * The OTel layer: `NodeSdk.layer` with a batch processor and the OTLP/HTTP exporter, which reads
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` (default http://localhost:4318) and the other `OTEL_*` variables.
+ */
+export const makeOtelLayer = (serviceName: string, load: ModuleLoader = loadByName) =>
+  Effect.tryPromise({
+    try: async () => {
+      const [{ NodeSdk }, { BatchSpanProcessor }, { OTLPTraceExporter }] = await Promise.all([
+        load("@effect/opentelemetry"),
+        load("@opentelemetry/sdk-trace-base"),
+        load("@opentelemetry/exporter-trace-otlp-http")
+      ])
+      return NodeSdk.layer(() => ({
+        resource: { serviceName },
+        spanProcessor: new BatchSpanProcessor(new OTLPTraceExporter())
+      })) as Layer.Layer<never>
+    },
+    catch: (cause) => cause
+  })
+
+/**
+ * `OR3_SQLITE_OTEL=true`: the OTel layer (service name `OTEL_SERVICE_NAME`, default `or3-chat`).
+ * Otherwise, or when the packages are missing, an empty layer.
+ */
+export const layerFromEnv = (load: ModuleLoader = loadByName): Layer.Layer<never> =>
+  Layer.unwrapEffect(
+    Effect.gen(function*() {
+      const enabled = yield* Config.boolean("OR3_SQLITE_OTEL").pipe(Config.withDefault(false))
+      if (!enabled) return Layer.empty
+      const serviceName = yield* Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("or3-chat"))
+      return yield* makeOtelLayer(serviceName, load).pipe(
+        Effect.catchAll((cause) =>
+          Effect.as(
+            Effect.logError(
+              `OR3_SQLITE_OTEL=true but the OpenTelemetry packages could not be loaded (${
+                (cause as Error)?.message ?? String(cause)
+              }); spans are not exported. Install: npm install ${otelPackages.join(" ")}`
+            ),
+            Layer.empty
+          )
+        )
+      )
+    }).pipe(
+      Effect.catchAll((error) =>
+        Effect.as(Effect.logError(`OR3_SQLITE_OTEL: ${error.message}; spans are not exported`), Layer.empty)
+      ),
+      Effect.annotateLogs("package", "or3-sqlite")
+    )
+  )
