@@ -143,6 +143,30 @@ describe("push", () => {
       assert.deepStrictEqual([r.serverVersion, r.replayed, r.applied], [1, true, false])
     }))
 
+  test("a winner whose log entry GC removed is still a replay, answered with the version its key records", () =>
+    Effect.gen(function*() {
+      const a = put({ pk: "a", clock: 3 })
+      const d = del({ pk: "b", clock: 2 })
+      yield* pushOps([a, d, put({ pk: "c" })])
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`DELETE FROM change_log WHERE workspace_id = ${ws} AND server_version IN (1, 2)`
+      const before = yield* dumpWorkspace(ws)
+      const again = yield* pushOps([structuredClone(a), structuredClone(d)])
+      assert.deepStrictEqual(again.results.map((r) => [r.serverVersion, r.replayed, r.applied]), [[1, true, true], [2, true, true]])
+      assert.strictEqual(again.serverVersion, 3)
+      assert.deepStrictEqual(yield* dumpWorkspace(ws), before)
+      const [changed] = (yield* pushOps([{ ...a, payload: { id: "a", text: "other" } }])).results
+      assert.strictEqual(changed.errorCode, "CONFLICT")
+      assert.deepStrictEqual(yield* dumpWorkspace(ws), before)
+    }))
+
+  test("keys and stamps with a lone surrogate are rejected: SQLite would store them as U+FFFD", () =>
+    Effect.gen(function*() {
+      const result = yield* pushOps([put({ pk: "\uD800x" }), put({ pk: "a", hlc: "h\uDC00" }), put({ pk: "\uD83D\uDE00" })])
+      assert.deepStrictEqual(result.results.map((r) => r.errorCode), ["VALIDATION_ERROR", "VALIDATION_ERROR", undefined])
+      assert.match(result.results[0].error!, /well-formed/)
+    }))
+
   test("an opId reused with other content is CONFLICT and changes nothing", () =>
     Effect.gen(function*() {
       const a = put({ pk: "a" })

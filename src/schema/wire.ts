@@ -5,12 +5,19 @@
 import { Schema } from "effect"
 import { Limits } from "./limits.js"
 
-/** A string that is trimmed, then 1..max characters long. */
-export const TrimmedString = (max: number) =>
-  Schema.Trim.pipe(Schema.minLength(1), Schema.maxLength(max))
+/** A lone UTF-16 surrogate: SQLite would store it as U+FFFD, so two different keys could collide. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
-/** A string of 1..max characters, kept as sent. */
-export const BoundedString = (max: number) => Schema.String.pipe(Schema.minLength(1), Schema.maxLength(max))
+const wellFormed = <S extends Schema.Schema<string, any, never>>(self: S) =>
+  self.pipe(Schema.filter((text: string) => !loneSurrogate.test(text) || "must be well-formed Unicode"))
+
+/** A string that is trimmed, then 1..max characters long, with no lone surrogate. */
+export const TrimmedString = (max: number) =>
+  wellFormed(Schema.Trim.pipe(Schema.minLength(1), Schema.maxLength(max)))
+
+/** A string of 1..max characters, kept as sent, with no lone surrogate. */
+export const BoundedString = (max: number) =>
+  wellFormed(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(max)))
 
 export const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative())
 

@@ -10,7 +10,7 @@ import { Limits } from "../../schema/limits.js"
 import type { SyncedTableName } from "../../schema/tables.js"
 import { type PushResult, type PushResultItem, type SessionUser, SyncScope } from "../../schema/wire.js"
 import { nowMillis } from "../Ids.js"
-import { failure, prepareOps, sameAsLogged, type ValidOp } from "./ops.js"
+import { failure, prepareOps, sameAsLogged, stableJson, type ValidOp } from "./ops.js"
 import { outranks } from "./revision.js"
 import { current, type KeyState, keyOf, readKeyStates, winnerOf, writeKeyStates } from "./state.js"
 
@@ -71,6 +71,11 @@ export const makePush = Effect.gen(function*() {
       const stored = loggedById.get(op.opId)
       if (stored !== undefined) {
         results.set(op.opId, replayResult(op, stored, state))
+        continue
+      }
+      if (current(state)?.opId === op.opId) {
+        // The op won and GC has since removed its entry: the key still carries it.
+        results.set(op.opId, purgedReplayResult(op, state))
         continue
       }
       const denied = ownershipError(op, state, session)
@@ -185,6 +190,32 @@ const applyOp = (op: ValidOp, state: KeyState, serverVersion: number, now: numbe
     state.tombDirty = true
   }
   return { ...base, applied: true, wasExisting }
+}
+
+/**
+ * An opId that is its key's current winner but no longer in the log (GC purged the entry): still a
+ * replay, answered with the version the key records, when the key holds the same content.
+ */
+const purgedReplayResult = (op: ValidOp, state: KeyState): PushResultItem => {
+  const { row } = state
+  const winner = current(state)!
+  const same = winner.clock === op.clock && winner.hlc === op.hlc && (
+    op.operation === "delete"
+      ? row === undefined || (row.deleted && row.deviceId === op.deviceId)
+      : row !== undefined && !row.deleted && row.deviceId === op.deviceId && op.payloadJson !== null &&
+        (row.dataJson === op.payloadJson || stableJson(JSON.parse(row.dataJson)) === stableJson(JSON.parse(op.payloadJson)))
+  )
+  return same
+    ? {
+      opId: op.opId,
+      success: true,
+      serverVersion: winner.serverVersion,
+      tableName: op.tableName,
+      operation: op.operation,
+      replayed: true,
+      applied: true
+    }
+    : failure(op.opId, "CONFLICT", `Conflicting operation reuses processed op_id ${op.opId}`)
 }
 
 /** An opId already in the log: the original version when the content matches, else CONFLICT. */
