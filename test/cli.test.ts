@@ -188,6 +188,26 @@ describe("next to a server that keeps pushing", () => {
       assert.match(again.stderr, /exists; backup never overwrites/)
     }), CLI_TIMEOUT)
 
+  it.scopedLive("verify reports no false finding while pushes keep changing the rows it reads", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const db = Path.join(dir, "verify-live.sqlite")
+      const { gateway } = yield* openGateway(db)
+      yield* seedPuts(gateway, "ws-l", { count: 3000 })
+      const counter = { pushes: 0 }
+      const pusher = yield* Effect.fork(keepPushing(gateway, "ws-l", counter))
+      yield* Effect.sleep("50 millis")
+      const before = counter.pushes
+      const result = yield* cli(["verify", "--json", "--db", db])
+      const during = counter.pushes - before
+      assert.isTrue((yield* Fiber.poll(pusher))._tag === "None", "the pusher is still running")
+      yield* Fiber.interrupt(pusher)
+      assert.strictEqual(result.code, 0, result.stdout + result.stderr)
+      assert.isAbove(during, 10, "pushes kept landing while verify ran")
+      const [ws] = json(result.stdout).workspaces
+      assert.isAtLeast(ws.keysChecked, 3000)
+    }), CLI_TIMEOUT)
+
   it.scopedLive("gc collects aged history in batches while pushes continue, and verify passes after", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
