@@ -21,7 +21,6 @@ export {
 export {
   ADMIN_GC_RETENTION_SECONDS,
   makeSyncAdminAdapter,
-  SQLITE_DRIVER,
   statusWarnings
 } from "./facades/SyncAdminAdapter.js"
 export { makeMaintenanceTracker, type MaintenanceTracker } from "./facades/MaintenanceTracker.js"
@@ -62,9 +61,12 @@ export { SyncMaintenance, type SyncMaintenanceShape, type SyncMaintenanceState }
 export { Ids, type IdsShape, nowMillis } from "./services/Ids.js"
 
 // Layers
+export * as Database from "./layers/Database.js"
+export * as Libsql from "./layers/Libsql.js"
 export * as Migrations from "./layers/Migrations.js"
 export * as Sqlite from "./layers/Sqlite.js"
 export * as SqliteConfig from "./layers/SqliteConfig.js"
+export * as Tracing from "./layers/Tracing.js"
 
 // Schemas and errors
 export * from "./schema/errors.js"

@@ -210,6 +210,7 @@ describe("SQLite version check", () => {
   })
 
   const info = (sqliteVersion: string, journalMode: "WAL" | "DELETE"): Sqlite.SqliteInfoShape => ({
+    driver: "better-sqlite3",
     sqliteVersion,
     settings: {
       path: "/srv/or3.sqlite",

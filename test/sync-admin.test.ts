@@ -117,6 +117,7 @@ describe("admin adapter status", () => {
   it("an old SQLite in WAL mode is a warning; other journal modes or new versions are not", () => {
     // Settings as the layer resolves them, so the fixture follows SqliteSettings as it grows.
     const info = (sqliteVersion: string, journalMode: "WAL" | "DELETE") => ({
+      driver: "better-sqlite3" as const,
       sqliteVersion,
       settings: Effect.runSync(resolveSqliteSettings({ path: "/data/or3.sqlite", journalMode, isTest: true }))
     })

@@ -18,9 +18,6 @@ import { SQLITE_PROVIDER_ID } from "./SyncGatewayAdapter.js"
 /** The window admin GC actions use: the maintenance passes' fixed 365 days. */
 export const ADMIN_GC_RETENTION_SECONDS = maintenanceRetentionSeconds
 
-/** The driver this package runs on (contract 7 lists others; only better-sqlite3 is implemented). */
-export const SQLITE_DRIVER = "better-sqlite3"
-
 const gcActions = {
   "sync.gc-change-log": {
     method: "gcChangeLog",
@@ -104,7 +101,7 @@ export const makeSyncAdminAdapter = (
     const latest = applied.at(-1)
     return {
       details: {
-        driver: SQLITE_DRIVER,
+        driver: info.driver,
         dbPath: info.settings.path,
         inMemory: info.settings.inMemory,
         journalMode: info.settings.journalMode,

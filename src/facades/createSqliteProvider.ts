@@ -5,6 +5,7 @@
  */
 import { Layer } from "effect"
 import * as Migrations from "../layers/Migrations.js"
+import * as Tracing from "../layers/Tracing.js"
 import type { SqliteOptions } from "../layers/SqliteConfig.js"
 import { AuthWorkspaceStore } from "../services/AuthWorkspaceStore.js"
 import { SyncGateway } from "../services/SyncGateway.js"
@@ -24,10 +25,15 @@ export interface SqliteProviderOptions {
   readonly allowInMemory?: boolean
 }
 
-/** The services over one migrated connection: what the provider's runtime is built from. */
+/**
+ * The services over one migrated connection: what the provider's runtime is built from. Spans are
+ * exported with OpenTelemetry when `OR3_SQLITE_OTEL=true` (provided beneath everything, so start-up
+ * and migrations are traced too).
+ */
 export const providerLayer = (options: SqliteProviderOptions = {}) =>
   Layer.mergeAll(AuthWorkspaceStore.Default, SyncGateway.Default, SyncMaintenance.Default).pipe(
-    Layer.provideMerge(Migrations.layerSql(options))
+    Layer.provideMerge(Migrations.layerSql(options)),
+    Layer.provide(Tracing.layerFromEnv())
   )
 
 /**

@@ -186,7 +186,7 @@ const makeContext = (options: LibsqlOptions) =>
     if (target._tag === "File") yield* sql.unsafe(`PRAGMA journal_mode = ${settings.journalMode}`)
     const [{ version }] = yield* sql<{ version: string }>`SELECT sqlite_version() AS version`
     // The worker-thread checkpointer belongs to the better-sqlite3 layer; libSQL checkpoints on commit.
-    const info: SqliteInfoShape = { settings: { ...settings, backgroundCheckpoint: false }, sqliteVersion: version }
+    const info: SqliteInfoShape = { driver: "libsql", settings: { ...settings, backgroundCheckpoint: false }, sqliteVersion: version }
     yield* logStart(info)
     return Context.make(SqlClient.SqlClient, sql).pipe(
       Context.add(LibsqlClient.LibsqlClient, client),

@@ -8,8 +8,8 @@ import * as Migrator from "@effect/sql/Migrator"
 import { Effect, Layer } from "effect"
 import { MigrationFailed, SchemaTooNew } from "../schema/errors.js"
 import { type MigrationRecord, migrations, migrationsTable } from "../migrations/index.js"
+import * as Database from "./Database.js"
 import * as Sqlite from "./Sqlite.js"
-import type { SqliteOptions } from "./SqliteConfig.js"
 
 const migrate = Migrator.make({})
 
@@ -70,8 +70,12 @@ export const layer: Layer.Layer<never, MigrationFailed | SchemaTooNew, SqlClient
   runMigrations()
 )
 
-/** SQL from options or `OR3_SQLITE_*`, migrated: anything built on it sees the current schema. */
-export const layerSql = (options: SqliteOptions = {}) => layer.pipe(Layer.provideMerge(Sqlite.layer(options)))
+/**
+ * SQL from options or `OR3_SQLITE_*` (better-sqlite3, or libSQL with `OR3_SQLITE_DRIVER=libsql`),
+ * migrated: anything built on it sees the current schema.
+ */
+export const layerSql = (options: Database.DatabaseOptions = {}) =>
+  layer.pipe(Layer.provideMerge(Database.layer(options)))
 
 /** A migrated private in-memory database, for tests. */
 export const layerSqlMemory = layer.pipe(Layer.provideMerge(Sqlite.layerMemory))

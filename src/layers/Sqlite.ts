@@ -20,6 +20,8 @@ import {
 
 /** What the connection runs on, for the admin status and the CLI. */
 export interface SqliteInfoShape {
+  /** The SQLite binding the connection runs on. */
+  readonly driver: "better-sqlite3" | "libsql"
   readonly settings: SqliteSettings
   readonly sqliteVersion: string
 }
@@ -75,7 +77,7 @@ const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, never, 
       yield* startCheckpointer({ path: settings.path })
     }
     const [{ version }] = yield* sql<{ version: string }>`SELECT sqlite_version() AS version`
-    return { sql, raw, info: { settings, sqliteVersion: version } }
+    return { sql, raw, info: { driver: "better-sqlite3" as const, settings, sqliteVersion: version } }
   }).pipe(Effect.orDie)
 
 interface Shared {
