@@ -72,7 +72,9 @@ describe("four writer processes, one file, one workspace", () => {
     const t0 = Date.now()
     const path = Path.join(dir, "four.sqlite")
     const writers = [0, 1, 2, 3].map((i) => ({ seed: (SEED + i * 104729) >>> 0, deviceId: `writer-${i}` }))
-    const common = { workspaces: [WS], keys: 25, maxBatch: 50, batches }
+    // A generous busy timeout: the claim is "no SQLITE_BUSY within the timeout", and four
+    // processes migrating and pushing at once on a loaded two-core machine can queue for seconds.
+    const common = { workspaces: [WS], keys: 25, maxBatch: 50, batches, busyTimeoutMs: 20_000 }
     const children = writers.map((writer, i) =>
       spawnNode(bundled("sync-writer.mjs"), [
         path,
