@@ -85,7 +85,7 @@ describe("SIGKILL during a migration", () => {
       const child = spawnNode(bundled("migrator.mjs"), [path, JSON.stringify(slow)])
       await child.waitFor((m) => m.t === "start")
       // Mostly inside the transaction, sometimes just after its commit.
-      await sleep(random.int(0, Math.round(duration * 1.15)))
+      await sleep(random.int(0, Math.round(duration * 1.3)))
       await child.kill()
       withRaw(path, (db) => {
         assert.deepStrictEqual(integrityProblems(db), [], `cycle ${cycle}; ${replayHint}`)

@@ -115,6 +115,11 @@ export const ackProblems = (db: Raw, acks: Iterable<Ack>): Array<string> => {
 export const syncProblems = (db: Raw, acks: Iterable<Ack> = []): Array<string> => {
   const problems = integrityProblems(db).map((line) => `integrity: ${line}`)
   if (problems.length > 0) return problems
+  if (!hasTable(db, "change_log")) {
+    // Killed before its first migration committed: an empty file is sound if nothing was acked.
+    const acked = [...acks].length
+    return acked === 0 ? [] : [`schema: no change_log, yet ${acked} ops were acknowledged`]
+  }
   for (const workspaceId of syncedWorkspaces(db)) {
     problems.push(...versionProblems(db, workspaceId).map((line) => `versions: ${line}`))
     problems.push(...replayProblems(db, workspaceId).map((line) => `replay: ${line}`))
