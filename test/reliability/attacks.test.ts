@@ -72,7 +72,7 @@ beforeAll(async () => {
   const seeded = await push(alice.client, A, [
     validOp("threads", "secret-pk-1", { opId: uuid(), clock: 1, payload: { id: "secret-pk-1", title: SECRET, status: "ready", pinned: false, deleted: false, created_at: 1, updated_at: 1, clock: 1 } }),
     validOp("threads", "secret-pk-2", { opId: uuid(), clock: 1, payload: { id: "secret-pk-2", title: SECRET, status: "ready", pinned: false, deleted: false, created_at: 1, updated_at: 1, clock: 1 } }),
-    validOp("notifications", "secret-pk-note", { opId: uuid(), clock: 1, userId: alice.userId, payload: { id: "secret-pk-note", user_id: alice.userId, type: "info", title: SECRET, deleted: false, created_at: 1, updated_at: 1, clock: 1 } })
+    validOp("notifications", "secret-pk-note", { opId: uuid(), clock: 1, userId: alice.userId, payload: { id: "secret-pk-note", user_id: alice.userId, type: "info", title: `${SECRET} note of alice`, deleted: false, created_at: 1, updated_at: 1, clock: 1 } })
   ])
   assert.strictEqual(seeded.status, 200)
   assert.isTrue(seeded.body.results.every((r: { success: boolean }) => r.success), JSON.stringify(seeded.body))
@@ -85,166 +85,204 @@ afterAll(async () => {
   Fs.rmSync(dir, { recursive: true, force: true })
 })
 
-describe("a workspace the caller is not a member of", () => {
-  it("every sync, GC and workspace route aimed at A by bob is 403, and changes and reveals nothing", async () => {
-    const { bob } = host.users
-    const c = bob.client
-    await attempt("non-member push", 403, () => push(c, A, [validOp("threads", "bob-thread", { opId: uuid(), clock: 9 })]))
-    await attempt("non-member pull", 403, () => c.post("/api/sync/pull", { ...scopeOf(A), cursor: 0, limit: 100 }))
-    await attempt("non-member snapshot", 403, () => c.post("/api/sync/snapshot", { ...scopeOf(A), pageSize: 100 }))
-    await attempt("non-member cursor", 403, () => c.post("/api/sync/update-cursor", { ...scopeOf(A), deviceId: "bob-dev", version: 1 }))
-    await attempt("non-member gc-tombstones", 403, () => c.post("/api/sync/gc-tombstones", { ...scopeOf(A), retentionSeconds: 3600 }))
-    await attempt("non-member gc-change-log", 403, () => c.post("/api/sync/gc-change-log", { ...scopeOf(A), retentionSeconds: 3600 }))
-    await attempt("non-member rename", 403, () => c.request("PATCH", `/api/workspaces/${A}`, { body: { name: "pwned" } }))
-    await attempt("non-member delete", 403, () => c.request("DELETE", `/api/workspaces/${A}`))
-    await attempt("non-member set-active", 403, () => setActive(c, A))
-    await attempt("anonymous pull", 401, () => host.anonymous.post("/api/sync/pull", { ...scopeOf(A), cursor: 0, limit: 100 }))
-    // A mutation without a bearer token or a same-origin browser is stopped by the mutation guard first.
-    await attempt("anonymous push", 403, () => push(host.anonymous, A, [validOp("threads", "anon", { opId: uuid(), clock: 9 })]))
-    // A member of A whose active workspace is elsewhere is refused too (the host's can()).
-    const listed = await attempt("list is only one's own", 200, () => c.get("/api/workspaces"))
-    assert.deepStrictEqual(listed.body.workspaces.map((w: { id: string }) => w.id), [B])
-  })
+type Attack = readonly [name: string, status: number, run: () => Promise<HostResponse<any>>]
+
+const client = (name: string) => host.users[name].client
+
+describe("a workspace the caller is not a member of (bob aims at A)", () => {
+  const bob = () => client("bob")
+  const table: ReadonlyArray<Attack> = [
+    ["push", 403, () => push(bob(), A, [validOp("threads", "bob-thread", { opId: uuid(), clock: 9 })])],
+    ["pull", 403, () => bob().post("/api/sync/pull", { ...scopeOf(A), cursor: 0, limit: 100 })],
+    ["snapshot", 403, () => bob().post("/api/sync/snapshot", { ...scopeOf(A), pageSize: 100 })],
+    ["update-cursor", 403, () => bob().post("/api/sync/update-cursor", { ...scopeOf(A), deviceId: "bob-dev", version: 1 })],
+    ["gc-tombstones", 403, () => bob().post("/api/sync/gc-tombstones", { ...scopeOf(A), retentionSeconds: 3600 })],
+    ["gc-change-log", 403, () => bob().post("/api/sync/gc-change-log", { ...scopeOf(A), retentionSeconds: 3600 })],
+    ["rename the workspace", 403, () => bob().request("PATCH", `/api/workspaces/${A}`, { body: { name: "pwned" } })],
+    ["delete the workspace", 403, () => bob().request("DELETE", `/api/workspaces/${A}`)],
+    ["make it the active workspace", 403, () => setActive(bob(), A)],
+    ["list workspaces (only his own)", 200, () => bob().get("/api/workspaces")],
+    ["pull without a session", 401, () => host.anonymous.post("/api/sync/pull", { ...scopeOf(A), cursor: 0, limit: 100 })],
+    // A mutation with neither a bearer token nor a same-origin browser stops at the mutation guard.
+    ["push without a session", 403, () => push(host.anonymous, A, [validOp("threads", "anon", { opId: uuid(), clock: 9 })])]
+  ]
+  for (const [name, status, run] of table) {
+    it(`${name}: ${status}`, async () => {
+      const response = await attempt(`non-member ${name}`, status, run)
+      if (status === 200) assert.deepStrictEqual(response.body.workspaces.map((w: { id: string }) => w.id), [B])
+    })
+  }
 })
 
 describe("roles inside A", () => {
-  it("a viewer cannot push, GC or rename", async () => {
-    const { vera } = host.users
-    await attempt("viewer push", 403, () => push(vera.client, A, [validOp("threads", "secret-pk-1", { opId: uuid(), clock: 50 })]))
-    await attempt("viewer gc", 403, () => vera.client.post("/api/sync/gc-change-log", { ...scopeOf(A), retentionSeconds: 3600 }))
-    await attempt("viewer rename", 403, () => vera.client.request("PATCH", `/api/workspaces/${A}`, { body: { name: "viewer was here" } }))
-  })
+  const table: ReadonlyArray<Attack> = [
+    ["a viewer pushes", 403, () => push(client("vera"), A, [validOp("threads", "secret-pk-1", { opId: uuid(), clock: 50 })])],
+    ["a viewer runs GC", 403, () => client("vera").post("/api/sync/gc-change-log", { ...scopeOf(A), retentionSeconds: 3600 })],
+    ["a viewer renames the workspace", 403, () => client("vera").request("PATCH", `/api/workspaces/${A}`, { body: { name: "viewer was here" } })],
+    ["an editor deletes the workspace", 403, () => client("eddie").request("DELETE", `/api/workspaces/${A}`)],
+    ["an editor runs GC", 403, () => client("eddie").post("/api/sync/gc-tombstones", { ...scopeOf(A), retentionSeconds: 3600 })]
+  ]
+  for (const [name, status, run] of table) it(`${name}: ${status}`, () => attempt(name, status, run))
 
-  it("an editor cannot delete the workspace or run GC, over HTTP or through the store", async () => {
-    const { eddie } = host.users
-    await attempt("editor delete", 403, () => eddie.client.request("DELETE", `/api/workspaces/${A}`))
-    await attempt("editor gc", 403, () => eddie.client.post("/api/sync/gc-tombstones", { ...scopeOf(A), retentionSeconds: 3600 }))
-    await attemptStore("editor removeWorkspace (store)", () => host.provider.authWorkspaceStore.removeWorkspace({ userId: eddie.userId, workspaceId: A }), (outcome) => {
+  it("an editor removes the workspace through the store: 403", () =>
+    attemptStore("editor removeWorkspace (store)", () => host.provider.authWorkspaceStore.removeWorkspace({ userId: host.users.eddie.userId, workspaceId: A }), (outcome) => {
       assert.isTrue("error" in outcome, "the store let an editor remove the workspace")
       assert.strictEqual("error" in outcome && outcome.error.statusCode, 403)
-    })
-  })
-
-  it("a removed member's token no longer reaches A", async () => {
-    const { rita } = host.users
-    assert.strictEqual((await rita.client.post("/api/sync/pull", { ...scopeOf(A), cursor: 0, limit: 10 })).status, 200)
-    // An admin removes rita (the package has no member-removal method; the admin store would do this).
-    withRaw(host.dbPath, (db) => db.prepare("DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?").run(A, rita.userId))
-    // Her next session is repaired to a workspace she still belongs to (a legitimate write).
-    assert.notStrictEqual((await rita.client.get("/api/auth/session")).body.session.workspace.id, A)
-    await attempt("removed member push", 403, () => push(rita.client, A, [validOp("threads", "secret-pk-2", { opId: uuid(), clock: 60 })]))
-    await attempt("removed member pull", 403, () => rita.client.post("/api/sync/pull", { ...scopeOf(A), cursor: 0, limit: 100 }))
-    await attempt("removed member snapshot", 403, () => rita.client.post("/api/sync/snapshot", { ...scopeOf(A), pageSize: 10 }))
-    await attempt("removed member set-active", 403, () => setActive(rita.client, A))
-  })
+    }))
 })
 
-describe("another user's things inside A", () => {
-  it("continuing another user's snapshot token is 403 for a member, a non-member and another workspace", async () => {
-    const { alice, eddie, bob } = host.users
-    const first = await alice.client.post("/api/sync/snapshot", { ...scopeOf(A), pageSize: 1 })
+describe("a removed member with her old token", () => {
+  const rita = () => client("rita")
+  beforeAll(async () => {
+    assert.strictEqual((await rita().post("/api/sync/pull", { ...scopeOf(A), cursor: 0, limit: 10 })).status, 200)
+    // An admin removes rita (the package has no member-removal method; the admin store would do this).
+    withRaw(host.dbPath, (db) => db.prepare("DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?").run(A, host.users.rita.userId))
+    // Her next session is repaired to a workspace she still belongs to (a legitimate write).
+    assert.notStrictEqual((await rita().get("/api/auth/session")).body.session.workspace.id, A)
+  })
+  const table: ReadonlyArray<Attack> = [
+    ["push", 403, () => push(rita(), A, [validOp("threads", "secret-pk-2", { opId: uuid(), clock: 60 })])],
+    ["pull", 403, () => rita().post("/api/sync/pull", { ...scopeOf(A), cursor: 0, limit: 100 })],
+    ["snapshot", 403, () => rita().post("/api/sync/snapshot", { ...scopeOf(A), pageSize: 10 })],
+    ["make A active again", 403, () => setActive(rita(), A)]
+  ]
+  for (const [name, status, run] of table) it(`${name}: ${status}`, () => attempt(`removed member ${name}`, status, run))
+})
+
+describe("another user's snapshot token", () => {
+  let pageToken: string
+  beforeAll(async () => {
+    const first = await client("alice").post("/api/sync/snapshot", { ...scopeOf(A), pageSize: 1 })
     assert.strictEqual(first.status, 200)
-    const pageToken = first.body.nextPageToken
+    pageToken = first.body.nextPageToken
     assert.isString(pageToken)
-    await attempt("member continues alice's token", 403, () => eddie.client.post("/api/sync/snapshot", { ...scopeOf(A), pageSize: 1, pageToken }))
-    await attempt("non-member continues alice's token", 403, () => bob.client.post("/api/sync/snapshot", { ...scopeOf(A), pageSize: 1, pageToken }))
-    await attempt("token replayed in another workspace", 403, () => bob.client.post("/api/sync/snapshot", { ...scopeOf(B), pageSize: 1, pageToken }))
+  })
+  const table: ReadonlyArray<Attack> = [
+    ["continued by a member of A", 403, () => client("eddie").post("/api/sync/snapshot", { ...scopeOf(A), pageSize: 1, pageToken })],
+    ["continued by a non-member", 403, () => client("bob").post("/api/sync/snapshot", { ...scopeOf(A), pageSize: 1, pageToken })],
+    ["continued in another workspace", 403, () => client("bob").post("/api/sync/snapshot", { ...scopeOf(B), pageSize: 1, pageToken })]
+  ]
+  for (const [name, status, run] of table) it(`${name}: ${status}`, () => attempt(`snapshot token ${name}`, status, run))
+})
+
+describe("another user's notification", () => {
+  const takeovers: ReadonlyArray<readonly [string, () => unknown]> = [
+    ["a winning put as oneself", () => validOp("notifications", "secret-pk-note", { opId: uuid(), clock: 99, userId: host.users.eddie.userId })],
+    ["a winning put naming the owner", () => validOp("notifications", "secret-pk-note", { opId: uuid(), clock: 99, userId: host.users.alice.userId })],
+    ["a winning put without user_id", () => validOp("notifications", "secret-pk-note", { opId: uuid(), clock: 99, payload: { id: "secret-pk-note", type: "x", title: "mine", deleted: false, created_at: 1, updated_at: 1, clock: 99 } })],
+    ["a winning delete", () => validOp("notifications", "secret-pk-note", { opId: uuid(), clock: 99, delete: true })]
+  ]
+  for (const [name, op] of takeovers) {
+    it(`taken over by ${name}: a per-op refusal`, async () => {
+      const response = await attempt(`notification takeover by ${name}`, 200, () => push(client("eddie"), A, [op()]))
+      const [result] = response.body.results
+      assert.isFalse(result.success)
+      assert.oneOf(result.errorCode, ["UNAUTHORIZED", "VALIDATION_ERROR"])
+    })
+  }
+
+  // eddie may read A (its threads carry the secret too): only alice's notification must not show.
+  it("seen by another member through pull: never", async () => {
+    const pulled = await client("eddie").post("/api/sync/pull", { ...scopeOf(A), cursor: 0, limit: 1000 })
+    attacks.push("notification seen through pull")
+    assert.strictEqual(pulled.status, 200)
+    assert.notInclude(JSON.stringify(pulled.body), "note of alice")
+    assert.notInclude(JSON.stringify(pulled.body), "secret-pk-note")
   })
 
-  it("another user's notification cannot be taken over by a winning put or delete, nor seen", async () => {
-    const { eddie, alice } = host.users
-    for (const [name, op] of [
-      ["put as oneself", validOp("notifications", "secret-pk-note", { opId: uuid(), clock: 99, userId: eddie.userId })],
-      ["put naming the owner", validOp("notifications", "secret-pk-note", { opId: uuid(), clock: 99, userId: alice.userId })],
-      ["put without user_id", validOp("notifications", "secret-pk-note", { opId: uuid(), clock: 99, payload: { id: "secret-pk-note", type: "x", title: "mine", deleted: false, created_at: 1, updated_at: 1, clock: 99 } })],
-      ["delete", validOp("notifications", "secret-pk-note", { opId: uuid(), clock: 99, delete: true })]
-    ] as const) {
-      const response = await attempt(`notification takeover: ${name}`, 200, () => push(eddie.client, A, [op]))
-      const [result] = response.body.results
-      assert.isFalse(result.success, name)
-      assert.oneOf(result.errorCode, ["UNAUTHORIZED", "VALIDATION_ERROR"], name)
-    }
-    const pulled = await eddie.client.post("/api/sync/pull", { ...scopeOf(A), cursor: 0, limit: 1000 })
-    assert.notInclude(JSON.stringify(pulled.body), "secret-pk-note")
-    const snap = await eddie.client.post("/api/sync/snapshot", { ...scopeOf(A), pageSize: 1000 })
+  it("seen by another member through a snapshot: never", async () => {
+    const snap = await client("eddie").post("/api/sync/snapshot", { ...scopeOf(A), pageSize: 1000 })
+    attacks.push("notification seen through snapshot")
+    assert.strictEqual(snap.status, 200)
+    assert.notInclude(JSON.stringify(snap.body), "note of alice")
     assert.notInclude(JSON.stringify(snap.body), "secret-pk-note")
   })
-
-  it("another user's device cursor cannot be claimed", async () => {
-    const { eddie } = host.users
-    await attempt("claim alice's cursor", 403, () => eddie.client.post("/api/sync/update-cursor", { ...scopeOf(A), deviceId: "alice-phone", version: 2 }))
-  })
 })
 
-describe("deleted workspaces and invites", () => {
-  it("a deleted workspace cannot be made active again", async () => {
-    const { alice } = host.users
-    const created = await alice.client.post("/api/workspaces", { name: "short-lived" })
+describe("another user's device cursor", () => {
+  it("claimed by a member of A: 403", () =>
+    attempt("claim alice's cursor", 403, () => client("eddie").post("/api/sync/update-cursor", { ...scopeOf(A), deviceId: "alice-phone", version: 2 })))
+})
+
+describe("a deleted workspace", () => {
+  let C: string
+  beforeAll(async () => {
+    const alice = client("alice")
+    const created = await alice.post("/api/workspaces", { name: "short-lived" })
     assert.strictEqual(created.status, 200)
-    const C = created.body.id as string
-    assert.strictEqual((await setActive(alice.client, C)).status, 200)
-    assert.strictEqual((await alice.client.request("DELETE", `/api/workspaces/${C}`)).status, 200)
-    await attempt("set a deleted workspace active", 403, () => setActive(alice.client, C))
-    await attemptStore("setActiveWorkspace on a deleted workspace (store)", () => host.provider.authWorkspaceStore.setActiveWorkspace({ userId: alice.userId, workspaceId: C }), (outcome) => {
-      assert.isTrue("error" in outcome)
-      assert.strictEqual("error" in outcome && outcome.error.statusCode, 404)
-    })
-    // alice is back in A (earliest remaining membership) for the other tests.
-    assert.strictEqual((await alice.client.get("/api/auth/session")).body.session.workspace.id, A)
+    C = created.body.id
+    assert.strictEqual((await setActive(alice, C)).status, 200)
+    assert.strictEqual((await alice.request("DELETE", `/api/workspaces/${C}`)).status, 200)
+    // alice is back in A (her earliest remaining membership) for the other tests.
+    assert.strictEqual((await alice.get("/api/auth/session")).body.session.workspace.id, A)
   })
 
-  it("invites: wrong email, revoked, expired and reused tokens are refused and write nothing", async () => {
-    const store = host.provider.authWorkspaceStore
-    const { alice } = host.users
-    const invite = async (email: string, tokenHash: string, ttlMs = 86_400_000) =>
-      (await store.createInvite({ workspaceId: A, email, role: "editor", invitedByUserId: alice.userId, expiresAt: host.clock.now() + ttlMs, tokenHash })).inviteId
-    const accept = (providerUserId: string, email: string, tokenHash: string) => () =>
-      store.acceptInviteAndProvisionUser({ provider: "test", providerUserId, email, workspaceId: A, tokenHash })
-    const refused = (reason: string) => (outcome: { ok: any } | { error: any }) =>
-      assert.deepStrictEqual("ok" in outcome ? outcome.ok : outcome.error, { ok: false, reason })
+  it("made active again over HTTP: 403", () => attempt("set a deleted workspace active", 403, () => setActive(client("alice"), C)))
 
+  it("made active again through the store: 404", () =>
+    attemptStore("setActiveWorkspace on a deleted workspace (store)", () => host.provider.authWorkspaceStore.setActiveWorkspace({ userId: host.users.alice.userId, workspaceId: C }), (outcome) => {
+      assert.isTrue("error" in outcome)
+      assert.strictEqual("error" in outcome && outcome.error.statusCode, 404)
+    }))
+})
+
+describe("invites", () => {
+  const store = () => host.provider.authWorkspaceStore
+  const invite = async (email: string, tokenHash: string, ttlMs = 86_400_000) =>
+    (await store().createInvite({ workspaceId: A, email, role: "editor", invitedByUserId: host.users.alice.userId, expiresAt: host.clock.now() + ttlMs, tokenHash })).inviteId
+  const accept = (providerUserId: string, email: string, tokenHash: string) => () =>
+    store().acceptInviteAndProvisionUser({ provider: "test", providerUserId, email, workspaceId: A, tokenHash })
+  const refused = (reason: string) => (outcome: { ok: any } | { error: any }) =>
+    assert.deepStrictEqual("ok" in outcome ? outcome.ok : outcome.error, { ok: false, reason })
+
+  it("accepted with the wrong email: email_mismatch", async () => {
     await invite("invitee@example.com", "hash-wrong-email")
     await attemptStore("invite with the wrong email", accept("intruder", "intruder@example.com", "hash-wrong-email"), refused("email_mismatch"))
+  })
 
+  it("accepted after it was revoked: revoked", async () => {
     const revoked = await invite("revoked@example.com", "hash-revoked")
-    await store.revokeInvite({ workspaceId: A, inviteId: revoked, revokedByUserId: alice.userId })
+    await store().revokeInvite({ workspaceId: A, inviteId: revoked, revokedByUserId: host.users.alice.userId })
     await attemptStore("revoked invite", accept("revoked-user", "revoked@example.com", "hash-revoked"), refused("revoked"))
+  })
 
+  it("accepted after it expired: expired", async () => {
     await invite("late@example.com", "hash-expired", 60_000)
     host.clock.advance(120_000)
     await attemptStore("expired invite", accept("late-user", "late@example.com", "hash-expired"), refused("expired"))
+  })
 
+  it("accepted twice, by another identity or the same, or consumed again: already_used", async () => {
     await invite("once@example.com", "hash-once")
-    const first = await accept("once-user", "once@example.com", "hash-once")()
-    assert.strictEqual(first.ok, true)
+    assert.strictEqual((await accept("once-user", "once@example.com", "hash-once")()).ok, true)
     await attemptStore("reused invite token", accept("twice-user", "once@example.com", "hash-once"), refused("already_used"))
     await attemptStore("reused invite, same user", accept("once-user", "once@example.com", "hash-once"), refused("already_used"))
-    await attemptStore("consumeInvite with a reused token", () => store.consumeInvite({ workspaceId: A, email: "once@example.com", tokenHash: "hash-once", acceptedUserId: host.users.ines.userId }), refused("already_used"))
+    await attemptStore("consumeInvite with a reused token", () => store().consumeInvite({ workspaceId: A, email: "once@example.com", tokenHash: "hash-once", acceptedUserId: host.users.ines.userId }), refused("already_used"))
   })
 })
 
-describe("opIds across workspaces", () => {
-  it("pushing an opId used in A into B neither reveals nor changes anything in A", async () => {
-    const { alice, bob } = host.users
-    const opId = uuid()
-    const original = validOp("threads", "secret-pk-3", { opId, clock: 5, payload: { id: "secret-pk-3", title: SECRET, status: "ready", pinned: false, deleted: false, created_at: 1, updated_at: 1, clock: 5 } })
-    assert.strictEqual((await push(alice.client, A, [original])).status, 200)
-    const dumpA = () => {
-      const all = host.dump()
-      return Object.fromEntries(Object.entries(all).map(([table, rows]) => [table, rows.filter((row: any) => row.workspace_id !== B)]))
-    }
-    for (const [name, op] of [
-      ["same content", original],
-      ["other content", validOp("threads", "bobs-thread", { opId, clock: 1 })],
-      ["a delete", validOp("threads", "secret-pk-3", { opId, clock: 1, delete: true })]
-    ] as const) {
-      const before = dumpA()
-      const response = await push(bob.client, B, [op])
-      attacks.push(`opId of A pushed into B: ${name}`)
-      assert.deepStrictEqual(dumpA(), before, `${name}: A changed`)
-      assert.notInclude(JSON.stringify(response.body), SECRET)
-      const [result] = response.body.results
-      assert.notStrictEqual(result.replayed, true, `${name}: B's push was taken for a replay of A's op`)
-    }
+describe("an opId of A pushed into B", () => {
+  const opId = "a77ac000-0000-4000-8000-0000000fffff"
+  const original = () => validOp("threads", "secret-pk-3", { opId, clock: 5, payload: { id: "secret-pk-3", title: SECRET, status: "ready", pinned: false, deleted: false, created_at: 1, updated_at: 1, clock: 5 } })
+  beforeAll(async () => {
+    assert.strictEqual((await push(client("alice"), A, [original()])).status, 200)
   })
+  /** Everything but B's own rows: what bob's pushes must leave alone. */
+  const outsideB = () =>
+    Object.fromEntries(Object.entries(host.dump()).map(([table, rows]) => [table, rows.filter((row: any) => row.workspace_id !== B)]))
+  const variants: ReadonlyArray<readonly [string, () => unknown]> = [
+    ["with the same content", original],
+    ["with other content", () => validOp("threads", "bobs-thread", { opId, clock: 1 })],
+    ["as a delete of A's key", () => validOp("threads", "secret-pk-3", { opId, clock: 1, delete: true })]
+  ]
+  for (const [name, op] of variants) {
+    it(`${name}: nothing of A changes or shows`, async () => {
+      const before = outsideB()
+      const response = await push(client("bob"), B, [op()])
+      attacks.push(`opId of A pushed into B ${name}`)
+      assert.deepStrictEqual(outsideB(), before, "A changed")
+      assert.notInclude(JSON.stringify(response.body), SECRET)
+      assert.notStrictEqual(response.body.results[0].replayed, true, "B's push was taken for a replay of A's op")
+    })
+  }
 })
