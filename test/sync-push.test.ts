@@ -96,6 +96,17 @@ describe("push", () => {
       assert.strictEqual((yield* dumpWorkspace(ws)).log.length, 1)
     }))
 
+  test("a payload nested deeper than 100 levels is a VALIDATION_ERROR, not a stack overflow", () =>
+    Effect.gen(function*() {
+      const nest = (depth: number): unknown => (depth === 0 ? "leaf" : [nest(depth - 1)])
+      const result = yield* pushOps([
+        put({ pk: "deep", payload: { id: "deep", value: JSON.parse(`${"[".repeat(20_000)}${"]".repeat(20_000)}`) } }),
+        put({ pk: "ok", payload: { id: "ok", value: nest(98) } })
+      ])
+      assert.deepStrictEqual(result.results.map((r) => r.errorCode), ["VALIDATION_ERROR", undefined])
+      assert.match(result.results[0].error!, /deeper than 100 levels/)
+    }))
+
   test("a payload over 256 KiB is OVERSIZED", () =>
     Effect.gen(function*() {
       const big = put({ pk: "big", payload: { id: "big", text: "x".repeat(Limits.maxPayloadBytes) } })

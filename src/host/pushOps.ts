@@ -27,7 +27,14 @@ const opIdOf = (raw: unknown, index: number): string => {
   return typeof opId === "string" && opId.length > 0 ? opId : `invalid-op-${index}`
 }
 
-const payloadBytes = (payload: unknown): number => Buffer.byteLength(JSON.stringify(payload) ?? "", "utf8")
+/** UTF-8 JSON size; undefined when the payload cannot be serialized (nested too deep for the stack). */
+const payloadBytes = (payload: unknown): number | undefined => {
+  try {
+    return Buffer.byteLength(JSON.stringify(payload) ?? "", "utf8")
+  } catch {
+    return undefined
+  }
+}
 
 const validateOne = (raw: unknown, index: number): Either.Either<PendingOp, PushResultItem> => {
   const decoded = decodeOp(raw)
@@ -41,7 +48,16 @@ const validateOne = (raw: unknown, index: number): Either.Either<PendingOp, Push
     })
   }
   const op = decoded.right
-  if (op.payload !== undefined && payloadBytes(op.payload) > Limits.maxPayloadBytes) {
+  const bytes = op.payload === undefined ? 0 : payloadBytes(op.payload)
+  if (bytes === undefined) {
+    return Either.left({
+      opId: op.stamp.opId,
+      success: false,
+      error: `Payload for ${op.tableName} cannot be serialized`,
+      errorCode: "VALIDATION_ERROR"
+    })
+  }
+  if (bytes > Limits.maxPayloadBytes) {
     return Either.left({
       opId: op.stamp.opId,
       success: false,

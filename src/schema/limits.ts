@@ -9,6 +9,11 @@ export const Limits = {
   maxPushBytes: 2 * 1024 * 1024,
   /** UTF-8 JSON bytes of one op payload (`MAX_SYNC_PAYLOAD_BYTES`). */
   maxPayloadBytes: 256 * 1024,
+  /**
+   * Nesting depth of an op payload. Not a host limit: a deeper payload could overflow the stack of
+   * whoever serializes or parses it later (a pull serving it to every device), so it is refused.
+   */
+  maxPayloadDepth: 100,
   /** JSON bytes of a pull body (the host reads at most 8 KiB). */
   maxPullBytes: 8 * 1024,
   /** Pull `limit` and snapshot `pageSize` range. */

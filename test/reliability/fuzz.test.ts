@@ -263,22 +263,19 @@ describe("hand-written hostile requests", () => {
 })
 
 /**
- * BUG, open (remove `.fails` once fixed): a payload nested deeper than JSON.stringify's recursion
- * limit (about 4,500 levels here; a 2 MiB body can hold a million) makes the whole request fail
- * with 500 instead of a per-op VALIDATION_ERROR for that op:
- * - the reference host: `payloadBytes` (src/host/pushOps.ts:30) throws RangeError;
- * - the provider: `validate` (src/services/sync/ops.ts:101, `JSON.stringify(stored)`) throws
- *   RangeError inside the Effect, a defect, so the facade answers 500 for the whole batch.
- * The generated fuzz keeps its nesting under MAX_GENERATED_DEPTH until this is fixed.
+ * A payload nested deeper than JSON.stringify's recursion limit (about 4,500 levels here; a 2 MiB
+ * body can hold a million) once made the whole request fail with 500. Now the provider refuses
+ * payloads deeper than `Limits.maxPayloadDepth` per op, and the reference host answers a payload
+ * it cannot serialize with a per-op VALIDATION_ERROR.
  */
-describe("deep nesting (open bug)", () => {
+describe("deep nesting", () => {
   const depth = 20_000
   const deepPayload = (pk: string) =>
     `{"id":"${pk}","name":"n","created_at":1,"updated_at":1,"clock":1,"value":${"[".repeat(depth)}${"]".repeat(depth)}}`
   const shallowOp = (n: number) =>
     validOp("kv", `deep-${n}`, { opId: `f0220000-0000-4000-8000-0000000d${n.toString(16).padStart(4, "0")}`, clock: 1 })
 
-  it.fails("through the host: a too-deep payload is a per-op error, not a 500", async () => {
+  it("through the host: a too-deep payload is a per-op error, not a 500", async () => {
     const text = JSON.stringify({ scope: { workspaceId: targets.A }, ops: [{ ...shallowOp(1), payload: "@" }] })
       .replace("\"@\"", deepPayload("deep-1"))
     try {
@@ -290,7 +287,7 @@ describe("deep nesting (open bug)", () => {
     }
   })
 
-  it.fails("through the provider's adapter: a too-deep payload is a per-op error, not a 500", async () => {
+  it("through the provider's adapter: a too-deep payload is a per-op error, not a 500", async () => {
     const session = { authenticated: true, user: { id: host.users.alice.userId }, workspace: { id: targets.A } }
     const event = { context: { [`${SESSION_CONTEXT_PREFIX}probe`]: session } } as unknown as H3Event
     const op = { ...shallowOp(2), payload: JSON.parse(deepPayload("deep-2")) } as unknown as PendingOp

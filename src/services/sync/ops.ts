@@ -42,6 +42,18 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 
 const utf8Length = (text: string) => Buffer.byteLength(text, "utf8")
 
+/** True when `value` nests objects/arrays deeper than `max` (an explicit stack, no recursion). */
+const nestedDeeperThan = (value: unknown, max: number): boolean => {
+  const stack: Array<[unknown, number]> = [[value, 1]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!
+    if (typeof node !== "object" || node === null) continue
+    if (depth > max) return true
+    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
 /** Keys the server owns: never stored from a client payload. */
 const serverOwnedKeys: Partial<Record<SyncedTableName, ReadonlyArray<string>>> = {
   file_meta: ["ref_count"]
@@ -75,6 +87,9 @@ const validate = (raw: unknown, index: number, workspaceId: string, session: Ses
   let stored: Record<string, unknown> | undefined
   if (payload != null) {
     const record = payload as Record<string, unknown>
+    if (nestedDeeperThan(record, Limits.maxPayloadDepth)) {
+      return reject("VALIDATION_ERROR", `Payload for ${table} nests deeper than ${Limits.maxPayloadDepth} levels`)
+    }
     if ("_id" in record) return reject("VALIDATION_ERROR", `Payload for ${table} must not contain '_id'`)
     if ("workspace_id" in record && record.workspace_id !== workspaceId) {
       return reject("VALIDATION_ERROR", `'workspace_id' is immutable: it must equal the scope's workspace`)
