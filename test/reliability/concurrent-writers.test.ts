@@ -21,7 +21,7 @@ import { makeOpGenerator } from "./fixtures/ops.mjs"
 import { buildFixtures } from "./support/build.js"
 import { killAll, spawnNode } from "./support/children.js"
 import { type Ack, syncProblems, withRaw } from "./support/invariants.js"
-import { replayHint, SEED, scaled } from "./support/knobs.js"
+import { replayHint, SEED, scaled, timeoutFor } from "./support/knobs.js"
 
 let bundled: (name: string) => string
 let dir: string
@@ -81,7 +81,7 @@ describe("four writer processes, one file, one workspace", () => {
         JSON.stringify({ ...common, ...writer, replayOf: [{ ...writers[(i + 1) % 4], batches }] })
       ])
     )
-    await Promise.all(children.map((child) => child.waitFor((m) => m.t === "done" || (m.t === "error" && m.b === -1), 300_000)))
+    await Promise.all(children.map((child) => child.waitFor((m) => m.t === "done" || (m.t === "error" && m.b === -1), timeoutFor(300_000))))
     const book = new AckBook()
     let pushes = 0
     for (const [i, child] of children.entries()) {
@@ -102,7 +102,7 @@ describe("four writer processes, one file, one workspace", () => {
     const head = withRaw(path, (db) => db.prepare("SELECT head FROM sync_heads WHERE workspace_id = ?").pluck().get(WS))
     assert.strictEqual(head, book.size, "one version per distinct op")
     console.log(`[reliability] concurrent-processes ${JSON.stringify({ processes: 4, pushes, ops: book.size, replays: book.replays, ms: Date.now() - t0 })}`)
-  }, 600_000)
+  }, timeoutFor(600_000))
 })
 
 describe("eight fibers and a CLI connection", () => {
@@ -173,7 +173,7 @@ describe("eight fibers and a CLI connection", () => {
           Effect.all([reader(0), reader(1)], { concurrency: "unbounded" })
         ], { concurrency: "unbounded" })
       )
-      const cliDone = await cli.waitFor((m) => m.t === "done", 300_000)
+      const cliDone = await cli.waitFor((m) => m.t === "done", timeoutFor(300_000))
 
       assert.deepStrictEqual(failures, [], replayHint)
       assert.deepStrictEqual(book.problems, [], replayHint)
@@ -188,5 +188,5 @@ describe("eight fibers and a CLI connection", () => {
     } finally {
       await runtime.dispose()
     }
-  }, 600_000)
+  }, timeoutFor(600_000))
 })

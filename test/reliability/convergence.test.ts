@@ -19,7 +19,7 @@ import { applyChange, applyItem, checkPull, checkSnapshotPage, keyOf, sorted, ty
 import { repoRoot } from "./support/build.js"
 import { startTestHost, type TestHost, validOp } from "./support/httpHost.js"
 import { readImages, withRaw } from "./support/invariants.js"
-import { makeRandom, replayHint, SCALE, SEED, scaled } from "./support/knobs.js"
+import { makeRandom, replayHint, SCALE, SEED, scaled, timeoutFor } from "./support/knobs.js"
 
 const HOUR = 3_600_000
 let dir: string
@@ -177,7 +177,7 @@ describe("three devices over HTTP, one offline past the retention window", () =>
     }
     assert.deepStrictEqual(host.hostErrors, [])
     console.log(`[reliability] convergence-http ${JSON.stringify({ devices: 3, ops: n, keys: auditor.state.size, logBeforeGc: before, logAfterGc: after, horizon, tabletSnapshots: tablet.snapshots, ms: Date.now() - t0 })}`)
-  }, 300_000)
+  }, timeoutFor(300_000))
 })
 
 describe("the GC property tests, larger", () => {
@@ -204,5 +204,5 @@ describe("the GC property tests, larger", () => {
     assert.strictEqual(result.code, 0, result.output.slice(-6000))
     const stats = /\{"told".*\}/.exec(result.output)?.[0]
     console.log(`[reliability] properties ${JSON.stringify({ runs, actions, ms: Date.now() - t0 })} ${stats ?? ""}`)
-  }, 900_000)
+  }, timeoutFor(900_000))
 })

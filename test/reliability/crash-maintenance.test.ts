@@ -23,7 +23,7 @@ import {
   withRaw
 } from "./support/invariants.js"
 import type { LogEntry, TombImage } from "./support/lwwReplay.js"
-import { makeRandom, replayHint, SEED, scaled } from "./support/knobs.js"
+import { makeRandom, replayHint, SEED, scaled, timeoutFor } from "./support/knobs.js"
 
 let bundled: (name: string) => string
 let dir: string
@@ -107,7 +107,7 @@ describe("SIGKILL during a migration", () => {
     }
     console.log(`[reliability] crash-migration ${JSON.stringify({ cycles, ...outcomes, migrationMs: duration, ms: Date.now() - t0 })}`)
     assert.isAtLeast(outcomes.old, 1, "no kill landed inside the migration")
-  }, 600_000)
+  }, timeoutFor(600_000))
 })
 
 // --- GC ---------------------------------------------------------------------------------------
@@ -241,5 +241,5 @@ describe("SIGKILL during history GC", () => {
     }
     console.log(`[reliability] crash-gc ${JSON.stringify({ cycles, cut, entries, purged, gcMs: duration, ms: Date.now() - t0 })}`)
     assert.isAtLeast(cut, 1, "no kill landed inside GC")
-  }, 600_000)
+  }, timeoutFor(600_000))
 })

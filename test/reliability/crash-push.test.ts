@@ -19,7 +19,7 @@ import * as Path from "node:path"
 import { buildFixtures } from "./support/build.js"
 import { type Child, killAll, type Message, sleep, spawnNode } from "./support/children.js"
 import { type Ack, syncProblems, withRaw } from "./support/invariants.js"
-import { makeRandom, replayHint, SEED, scaled } from "./support/knobs.js"
+import { makeRandom, replayHint, SEED, scaled, timeoutFor } from "./support/knobs.js"
 
 let bundled: (name: string) => string
 let dir: string
@@ -184,5 +184,5 @@ describe("SIGKILL while pushing", () => {
     // The kills must have hit pushes in flight, or the test proved nothing about atomicity.
     assert.isAtLeast(figures.killsMidPush, Math.ceil(cycles / 5), "too few kills landed during a push")
     assert.isAtLeast(figures.acked, cycles * 5)
-  }, 900_000)
+  }, timeoutFor(900_000))
 })

@@ -20,7 +20,7 @@ import { Limits } from "../../src/schema/limits.js"
 import { encodeRequest, type FuzzRequest, requestArb, type Targets } from "./support/hostileBodies.js"
 import { startTestHost, type TestHost, validOp } from "./support/httpHost.js"
 import { syncProblems, withRaw } from "./support/invariants.js"
-import { replayHint, SEED, scaled } from "./support/knobs.js"
+import { replayHint, SEED, scaled, timeoutFor } from "./support/knobs.js"
 
 let dir: string
 let host: TestHost
@@ -152,7 +152,7 @@ describe("generated hostile requests", () => {
     figures.ms = Date.now() - started
     assert.isAtLeast(figures.bodies, scaled(10_000))
     checkDatabase()
-  }, 900_000)
+  }, timeoutFor(900_000))
 })
 
 /** Sends raw bytes on a fresh socket and returns the status line's code (0 when none came back). */

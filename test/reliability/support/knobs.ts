@@ -52,3 +52,6 @@ export const makeRandom = (seed: number) => {
   }
 }
 export type Random = ReturnType<typeof makeRandom>
+
+/** A test timeout that grows with the scale (never below `baseMs`). */
+export const timeoutFor = (baseMs: number): number => Math.round(baseMs * Math.max(1, SCALE))
