@@ -22,7 +22,6 @@ const open = (layer: Layer.Layer<Sqlite.SqliteServices, unknown>) =>
     const context = yield* Layer.buildWithScope(layer, scope).pipe(Effect.orDie)
     return {
       sql: Context.get(context, SqlClient.SqlClient),
-      raw: Context.get(context, NodeSqlite.SqliteClient),
       close: Scope.close(scope, Exit.void)
     }
   })
@@ -43,7 +42,7 @@ describe("one connection per file", () => {
       const b = yield* open(
         Sqlite.layer({ path: Path.join(dir, "sub", "..", "shared.sqlite") }).pipe(Layer.provide(withVariables({})))
       )
-      assert.strictEqual(a.raw, b.raw)
+      assert.strictEqual(a.sql, b.sql)
 
       // TEMP tables live in one connection: what `a` creates, `b` sees.
       yield* a.sql`CREATE TABLE kept (x INTEGER)`
@@ -66,7 +65,7 @@ describe("one connection per file", () => {
 
       // The next layer opens a new connection: the data is there, the temp table is not.
       const c = yield* open(Sqlite.layerFile(path))
-      assert.notStrictEqual(c.raw, a.raw)
+      assert.notStrictEqual(c.sql, a.sql)
       assert.deepStrictEqual(yield* tempTables(c.sql), [])
       assert.deepStrictEqual(yield* c.sql`SELECT count(*) AS n FROM kept`, [{ n: 0 }])
       yield* c.close
@@ -77,8 +76,8 @@ describe("one connection per file", () => {
       const a = yield* open(Sqlite.layerMemory)
       const b = yield* open(Sqlite.layerMemory)
       const c = yield* open(Sqlite.layer({ path: ":memory:" }).pipe(Layer.provide(withVariables({ VITEST: "true" }))))
-      assert.notStrictEqual(a.raw, b.raw)
-      assert.notStrictEqual(a.raw, c.raw)
+      assert.notStrictEqual(a.sql, b.sql)
+      assert.notStrictEqual(a.sql, c.sql)
       yield* a.sql`CREATE TABLE mine (x INTEGER)`
       const tables = (sql: SqlClient.SqlClient) => sql`SELECT name FROM sqlite_master WHERE name = 'mine'`
       assert.strictEqual((yield* tables(a.sql)).length, 1)

@@ -39,7 +39,6 @@ export const isSqliteVersionBefore = (version: string, minimum: string) =>
 
 interface OpenClient {
   readonly sql: SqlClient.SqlClient
-  readonly raw: NodeSqlite.SqliteClient
   readonly info: SqliteInfoShape
 }
 
@@ -48,19 +47,30 @@ interface OpenClient {
  * `BEGIN IMMEDIATE`. The driver's own client issues a deferred `BEGIN`: a transaction that reads
  * and then writes would meet a concurrent writer on another connection (a CLI, a second process)
  * with SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry. Taking the lock first makes the
- * writer wait its turn instead. The wrapper reuses the driver's connection and its one-permit
- * semaphore (`reserve`), so the driver still decides who holds the connection.
+ * writer wait its turn instead.
+ *
+ * The driver's connection is reserved once for the client's lifetime and the driver's client is
+ * not handed out, so nothing can open a deferred transaction on it. A one-permit semaphore of our
+ * own then decides who holds the connection, the way the driver does: a statement waits while a
+ * transaction from another fiber is open, and transactions run one after another.
  */
 const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, never, Scope.Scope> =>
   Effect.gen(function*() {
     if (!settings.inMemory) Fs.mkdirSync(Path.dirname(settings.path), { recursive: true })
     const reactivity = yield* Reactivity.make
-    const raw = yield* NodeSqlite.make({ filename: settings.path, disableWAL: true }).pipe(
+    const driver = yield* NodeSqlite.make({ filename: settings.path, disableWAL: true }).pipe(
       Effect.provideService(Reactivity.Reactivity, reactivity)
     )
+    const connection = yield* driver.reserve
+    const permit = yield* Effect.makeSemaphore(1)
     const sql = yield* SqlClient.make({
-      acquirer: Effect.scoped(raw.reserve),
-      transactionAcquirer: raw.reserve,
+      acquirer: permit.withPermits(1)(Effect.succeed(connection)),
+      transactionAcquirer: Effect.uninterruptibleMask((restore) =>
+        Effect.zipRight(
+          restore(permit.take(1)),
+          Effect.as(Effect.flatMap(Effect.scope, (scope) => Scope.addFinalizer(scope, permit.release(1))), connection)
+        )
+      ),
       compiler: Statement.makeCompilerSqlite(),
       beginTransaction: "BEGIN IMMEDIATE",
       spanAttributes: [["db.system.name", "sqlite"]]
@@ -77,7 +87,7 @@ const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, never, 
       yield* startCheckpointer({ path: settings.path })
     }
     const [{ version }] = yield* sql<{ version: string }>`SELECT sqlite_version() AS version`
-    return { sql, raw, info: { driver: "better-sqlite3" as const, settings, sqliteVersion: version } }
+    return { sql, info: { driver: "better-sqlite3" as const, settings, sqliteVersion: version } }
   }).pipe(Effect.orDie)
 
 interface Shared {
@@ -103,11 +113,20 @@ const acquireClient = (settings: SqliteSettings): Effect.Effect<OpenClient, neve
       Effect.gen(function*() {
         const existing = registry.get(key)
         if (existing) {
+          const first = existing.client.info.settings
+          if (first.synchronous !== settings.synchronous || first.busyTimeoutMs !== settings.busyTimeoutMs) {
+            yield* Effect.logWarning(
+              `${key} is already open in this process; its settings (synchronous=${first.synchronous}, busy_timeout=${first.busyTimeoutMs}) stay in force`
+            )
+          }
           existing.refs++
           return existing
         }
         const scope = yield* Scope.make()
-        const client = yield* openClient({ ...settings, path: key }).pipe(Scope.extend(scope))
+        const client = yield* openClient({ ...settings, path: key }).pipe(
+          Scope.extend(scope),
+          Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
+        )
         const shared: Shared = { client, scope, refs: 1 }
         registry.set(key, shared)
         return shared
@@ -146,13 +165,10 @@ const makeContext = (settings: SqliteSettings) =>
   Effect.gen(function*() {
     const client = yield* acquireClient(settings)
     yield* logStart(client.info)
-    return Context.make(SqlClient.SqlClient, client.sql).pipe(
-      Context.add(NodeSqlite.SqliteClient, client.raw),
-      Context.add(SqliteInfo, client.info)
-    )
+    return Context.make(SqlClient.SqlClient, client.sql).pipe(Context.add(SqliteInfo, client.info))
   }).pipe(Effect.annotateLogs("package", "or3-sqlite"))
 
-export type SqliteServices = SqlClient.SqlClient | NodeSqlite.SqliteClient | SqliteInfo
+export type SqliteServices = SqlClient.SqlClient | SqliteInfo
 
 /** The SqlClient from explicit options (each unset option falls back to its variable). */
 export const layer = (overrides: SqliteOptions = {}): Layer.Layer<SqliteServices, ConfigInvalid> =>

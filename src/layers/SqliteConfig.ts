@@ -134,7 +134,8 @@ export const resolveSqliteSettings = Effect.fn("SqliteConfig.resolve")(function*
   return {
     path: wantsMemory ? MEMORY_PATH : given,
     inMemory: wantsMemory,
-    journalMode,
+    // An in-memory database keeps its journal in memory whatever is asked.
+    journalMode: wantsMemory ? "MEMORY" : journalMode,
     synchronous,
     busyTimeoutMs,
     backgroundCheckpoint: !wantsMemory && journalMode === "WAL" && options.backgroundCheckpoint !== false
