@@ -55,12 +55,15 @@ const ackKey = (ws: string, opId: string) => `${ws}\u0000${opId}`
 
 const distinctOpIds = (ops: Batch["ops"]) => [...new Set(ops.map((op) => op.stamp.opId))]
 
-/** Versions of `opIds` in the log now (undefined where absent). */
+/**
+ * Versions of `opIds` in the log now (undefined where absent). A read-write connection: the first
+ * one after a kill recovers the WAL, which a read-only connection may not be allowed to do.
+ */
 const logVersions = (path: string, ws: string, opIds: ReadonlyArray<string>) =>
   withRaw(path, (db) => {
     const find = db.prepare("SELECT server_version FROM change_log WHERE workspace_id = ? AND op_id = ?").pluck()
     return new Map(opIds.map((opId) => [opId, find.get(ws, opId) as number | undefined]))
-  }, { readonly: true })
+  })
 
 const figures = { cycles: 0, killsMidPush: 0, killsBeforeReady: 0, acked: 0, retried: 0, retriedCommitted: 0, ms: 0 }
 
