@@ -263,7 +263,7 @@ describe("hand-written hostile requests", () => {
 })
 
 /**
- * A payload nested deeper than JSON.stringify's recursion limit (about 4,500 levels here; a 2 MiB
+ * Nesting deeper than the stack. A payload nested deeper than JSON.stringify's recursion limit (about 4,500 levels here; a 2 MiB
  * body can hold a million) once made the whole request fail with 500. Now the provider refuses
  * payloads deeper than `Limits.maxPayloadDepth` per op, and the reference host answers a payload
  * it cannot serialize with a per-op VALIDATION_ERROR.
@@ -291,6 +291,37 @@ describe("deep nesting", () => {
     const session = { authenticated: true, user: { id: host.users.alice.userId }, workspace: { id: targets.A } }
     const event = { context: { [`${SESSION_CONTEXT_PREFIX}probe`]: session } } as unknown as H3Event
     const op = { ...shallowOp(2), payload: JSON.parse(deepPayload("deep-2")) } as unknown as PendingOp
+    const result = await host.provider.syncGatewayAdapter.push(event, { scope: { workspaceId: targets.A }, ops: [op] })
+    assert.strictEqual(result.results[0].errorCode, "VALIDATION_ERROR")
+  })
+
+  /**
+   * BUG, open (remove `.fails` once fixed, and raise MAX_GENERATED_DEPTH in
+   * support/hostileBodies.ts): a deep value in a field that fails decoding (here the pk, an
+   * object 20,000 levels deep; from about 2,500 levels on, always past 5,250) makes
+   * `describeParseError` (src/schema/decode.ts, `ParseResult.ArrayFormatter.formatErrorSync`)
+   * overflow the stack while effect's formatter prints the "actual" value. The reference host's
+   * per-op validation (`validateOne`, src/host/pushOps.ts) then answers the whole push with 500,
+   * and the provider's own per-op decode (`validate`, src/services/sync/ops.ts) dies the same way.
+   * Expected: that op alone refused with VALIDATION_ERROR.
+   */
+  const deepValue = `${"{\"a\":".repeat(depth)}1${"}".repeat(depth)}`
+
+  it.fails("through the host: a deep non-payload field is a per-op error, not a 500", async () => {
+    const text = JSON.stringify({ scope: { workspaceId: targets.A }, ops: [{ ...shallowOp(3), pk: "@" }] }).replace("\"@\"", deepValue)
+    try {
+      const response = await host.users.alice.client.post("/api/sync/push", text)
+      assert.strictEqual(response.status, 200)
+      assert.strictEqual(response.body.results[0].errorCode, "VALIDATION_ERROR")
+    } finally {
+      host.hostErrors.length = 0
+    }
+  })
+
+  it.fails("through the provider's adapter: a deep non-payload field is a per-op error, not a 500", async () => {
+    const session = { authenticated: true, user: { id: host.users.alice.userId }, workspace: { id: targets.A } }
+    const event = { context: { [`${SESSION_CONTEXT_PREFIX}probe`]: session } } as unknown as H3Event
+    const op = { ...shallowOp(4), pk: JSON.parse(deepValue) } as unknown as PendingOp
     const result = await host.provider.syncGatewayAdapter.push(event, { scope: { workspaceId: targets.A }, ops: [op] })
     assert.strictEqual(result.results[0].errorCode, "VALIDATION_ERROR")
   })
