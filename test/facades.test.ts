@@ -5,17 +5,8 @@ import { sessionFromEvent } from "../src/facades/Session.js"
 import { makeSqliteProvider, type SqliteProvider } from "../src/facades/SqliteProvider.js"
 import { SYNC_CAPABILITIES } from "../src/facades/SyncGatewayAdapter.js"
 import type { PullRequest, PushBatch } from "../src/or3/types.js"
-import { type Calls, eventWithSession, fakeProviderLayer, newCalls, SECRET_SQL, SESSION_KEY } from "./or3-doubles/services.js"
+import { type Calls, eventWithSession, fakeProviderLayer, newCalls, SECRET_SQL, SESSION_KEY, rejection } from "./or3-doubles/services.js"
 
-/** The h3 error a facade promise rejects with. */
-const rejection = async (promise: Promise<unknown>): Promise<H3Error> => {
-  try {
-    await promise
-  } catch (error) {
-    return error as H3Error
-  }
-  throw new Error("expected the promise to reject")
-}
 
 const pullRequest = (workspaceId: string, cursor = 0): PullRequest => ({ scope: { workspaceId }, cursor, limit: 100 })
 

@@ -10,16 +10,8 @@ import type { H3Error } from "h3"
 import { createSqliteProvider } from "../src/facades/createSqliteProvider.js"
 import type { SqliteProvider } from "../src/facades/SqliteProvider.js"
 import { ConfigInvalid } from "../src/schema/errors.js"
-import { eventWithSession } from "./or3-doubles/services.js"
+import { eventWithSession, rejection } from "./or3-doubles/services.js"
 
-const rejection = async (promise: Promise<unknown>): Promise<H3Error> => {
-  try {
-    await promise
-  } catch (error) {
-    return error as H3Error
-  }
-  throw new Error("expected the promise to reject")
-}
 
 let dir: string
 let path: string

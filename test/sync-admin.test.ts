@@ -9,16 +9,8 @@ import { resolveSqliteSettings } from "../src/layers/SqliteConfig.js"
 import { migrations } from "../src/migrations/index.js"
 import type { SessionContext } from "../src/or3/types.js"
 import type { SyncMaintenanceState } from "../src/services/SyncMaintenance.js"
-import { type Calls, eventWithSession, fakeProviderLayer, newCalls } from "./or3-doubles/services.js"
+import { type Calls, eventWithSession, fakeProviderLayer, newCalls, rejection } from "./or3-doubles/services.js"
 
-const rejection = async (promise: Promise<unknown>): Promise<H3Error> => {
-  try {
-    await promise
-  } catch (error) {
-    return error as H3Error
-  }
-  throw new Error("expected the promise to reject")
-}
 
 let calls: Calls
 let provider: SqliteProvider | undefined

@@ -23,6 +23,7 @@ import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import { SyncedTables, type SyncedTableName, syncedTableNames } from "../schema/tables.js"
 import { compareRevision, type Revision } from "../services/sync/revision.js"
+import { keyOf } from "../services/sync/state.js"
 import type { Progress } from "./CliOutput.js"
 
 export interface Finding {
@@ -56,7 +57,6 @@ interface Entry extends Revision {
 
 const PAGE = 2000
 const hash = (text: string | null) => (text === null ? null : createHash("sha256").update(text).digest("base64"))
-const keyOf = (table: string, pk: string) => `${table}\u0000${pk}`
 
 interface StateRow {
   pk: string

@@ -1,3 +1,4 @@
+import type { H3Error } from "h3"
 /**
  * Stand-ins for the three services, for facade tests: they record what the facades pass and fail
  * on cue, so the facades' own rules (session, scope, error mapping, maintenance bookkeeping) are
@@ -171,4 +172,14 @@ export const eventWithSession = (session?: { userId?: string; workspaceId?: stri
     }
   }
   return event
+}
+
+/** The h3 error a facade promise rejects with. */
+export const rejection = async (promise: Promise<unknown>): Promise<H3Error> => {
+  try {
+    await promise
+  } catch (error) {
+    return error as H3Error
+  }
+  throw new Error("expected the promise to reject")
 }

@@ -17,6 +17,13 @@ export interface OpOptions {
   readonly payload?: Record<string, unknown> | undefined
 }
 
+const stamp = (o: OpOptions, clock: number) => ({
+  deviceId: o.deviceId ?? "device-a",
+  opId: o.opId ?? opId(),
+  hlc: o.hlc ?? `0000000000${clock}-0000-${o.deviceId ?? "device-a"}`,
+  clock
+})
+
 export const put = (o: OpOptions & { readonly payload?: Record<string, unknown> }) => {
   const table = o.table ?? "messages"
   const pkField = table === "file_meta" ? "hash" : "id"
@@ -27,12 +34,7 @@ export const put = (o: OpOptions & { readonly payload?: Record<string, unknown> 
     operation: "put" as const,
     pk: o.pk,
     payload: o.payload ?? { [pkField]: o.pk, text: `${o.pk}@${clock}`, deleted: false, clock },
-    stamp: {
-      deviceId: o.deviceId ?? "device-a",
-      opId: o.opId ?? opId(),
-      hlc: o.hlc ?? `0000000000${clock}-0000-${o.deviceId ?? "device-a"}`,
-      clock
-    },
+    stamp: stamp(o, clock),
     createdAt: 1,
     attempts: 0,
     status: "pending" as const
@@ -47,12 +49,7 @@ export const del = (o: OpOptions) => {
     operation: "delete" as const,
     pk: o.pk,
     ...(o.payload === undefined ? {} : { payload: o.payload }),
-    stamp: {
-      deviceId: o.deviceId ?? "device-a",
-      opId: o.opId ?? opId(),
-      hlc: o.hlc ?? `0000000000${clock}-0000-${o.deviceId ?? "device-a"}`,
-      clock
-    },
+    stamp: stamp(o, clock),
     createdAt: 1,
     attempts: 0,
     status: "pending" as const
