@@ -4,7 +4,7 @@
  * The log of workspace 'ws-scale' is grown to 10k, 100k and 1M rows THROUGH THE PACKAGE: this
  * package's SyncGateway service (`SyncGateway.Default` over `Migrations.layerSqlFile(path,
  * { synchronous })` in a ManagedRuntime) pushes 100-op batches of new `messages` puts made by a
- * deterministic generator below (same op and payload shape as ../../shared/bench/workload.mjs,
+ * deterministic generator (./messageOps.mjs: same op and payload shape as ../../shared/bench/workload.mjs,
  * whose all-in-memory batches would not fit 1M ops). No raw inserts: every row goes through decoding,
  * LWW, the version counter and the materialized table, as a client's would.
  *
@@ -32,6 +32,7 @@ import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { median } from "../../shared/bench/harness.mjs"
 import { Migrations, SyncGateway } from "../dist/index.js"
+import { makeMessageOps } from "./messageOps.mjs"
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => {
   const [key, value] = arg.replace(/^--/, "").split("=")
@@ -52,79 +53,8 @@ const WORKSPACE_ID = "ws-scale"
 const session = { userId: "bench-user" }
 const scope = { workspaceId: WORKSPACE_ID }
 
-// ---- deterministic generator of new `messages` puts (sfc32 seeded by splitmix32) ----
-const rng = (() => {
-  let s = 0x5ca1e >>> 0
-  const sm = () => {
-    s = (s + 0x9e3779b9) >>> 0
-    let z = s
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0
-    return (z ^ (z >>> 16)) >>> 0
-  }
-  let a = sm(), b = sm(), c = sm(), d = sm()
-  const next = () => {
-    const t = (((a + b) >>> 0) + d) >>> 0
-    d = (d + 1) >>> 0
-    a = b ^ (b >>> 9)
-    b = (c + (c << 3)) >>> 0
-    c = ((c << 21) | (c >>> 11)) >>> 0
-    c = (c + t) >>> 0
-    return t >>> 0
-  }
-  return {
-    int: (n) => Math.floor((next() / 4294967296) * n),
-    uuid() {
-      const w = [next(), next(), next(), next()]
-      w[1] = ((w[1] & 0xffff0fff) | 0x00004000) >>> 0
-      w[2] = ((w[2] & 0x3fffffff) | 0x80000000) >>> 0
-      const h = w.map((x) => x.toString(16).padStart(8, "0")).join("")
-      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
-    }
-  }
-})()
-const WORDS = ("the sync gateway stores every change in a log and applies last writer wins to the " +
-  "materialized rows so that each device converges on the same state").split(" ")
-const DEVICES = Array.from({ length: 10 }, (_, i) => `device-${String(i).padStart(2, "0")}`)
-let nowMs = 1735689600000
-let counter = 0
-let thread = { id: rng.uuid(), count: 0 }
-
-const newMessageOp = () => {
-  nowMs += 1
-  const deviceId = DEVICES[rng.int(DEVICES.length)]
-  const hlc = `${nowMs}-${String(counter++ % 10000).padStart(4, "0")}-${deviceId}`
-  if (thread.count >= 24) thread = { id: rng.uuid(), count: 0 }
-  const pk = rng.uuid()
-  const index = thread.count++
-  const nowSec = Math.floor(nowMs / 1000)
-  let content = ""
-  const target = 120 + rng.int(41)
-  while (content.length < target) content += (content ? " " : "") + WORDS[rng.int(WORDS.length)]
-  return {
-    id: rng.uuid(),
-    tableName: "messages",
-    operation: "put",
-    pk,
-    payload: {
-      id: pk,
-      thread_id: thread.id,
-      role: index % 2 === 0 ? "user" : "assistant",
-      index,
-      order_key: hlc,
-      data: { content: content.slice(0, target) },
-      deleted: false,
-      created_at: nowSec,
-      updated_at: nowSec,
-      clock: 1
-    },
-    stamp: { deviceId, opId: rng.uuid(), hlc, clock: 1 },
-    createdAt: nowMs,
-    attempts: 0,
-    status: "pending"
-  }
-}
-const newBatch = () => ({ scope, ops: Array.from({ length: BATCH }, newMessageOp) })
+const gen = makeMessageOps({ seed: 0x5ca1e })
+const newBatch = () => gen.batch(scope, BATCH)
 
 // ---- the package ----
 const dir = mkdtempSync(join(tmpdir(), "or3-bench-scale-"))

@@ -1,0 +1,289 @@
+/**
+ * `npm run bench:http`: the reference host (createReferenceHost over createSqliteProvider({ path })
+ * on a fresh temp file, bearer-token sign-in) under autocannon, and beside it the same pushes
+ * in-process, so the cost of HTTP is visible.
+ *
+ * The host runs in a CHILD process (this file with --serve), bound to 127.0.0.1 on an ephemeral
+ * port, so the load generator and the server each get a core, as with a real client. Phases:
+ *   prefill  `--prefill` (20000) changes pushed over HTTP in 100-op batches (not timed)
+ *   push     autocannon, `--connections` (50) connections for `--duration` (20) s: POST
+ *            /api/sync/push of 10 NEW message puts, a fresh body (fresh opIds) per request
+ *   pull     same load: POST /api/sync/pull {limit: 100} from a seeded random cursor in the log
+ *   floor    in-process, after the host stopped: ../../shared/bench/raw-floor.mjs on better-sqlite3
+ *            pushing the same 10-op batches back to back for min(duration, 10) s
+ *   facade   in-process: this package's syncGatewayAdapter.push (no HTTP), same batches and time
+ * Both in-process contenders and the host use `--sync` (default NORMAL, the setting of the issue's
+ * floor figures; the provider's own default is FULL, which fsyncs every commit: try --sync=FULL).
+ * Every push response must be 2xx with every op successful, every pull response 2xx with a page;
+ * anything else is counted as an error. Prints a Markdown table, then one JSON line per metric:
+ *   {"phase":"push"|"pull"|"floor_push"|"facade_push","metric","value"}
+ * metrics: requests_per_s, ops_per_s (push), p50_ms, p99_ms, errors, non_2xx, bad_bodies.
+ * Target: push >= 2,000 requests/s at p99 < 50 ms, 0 errors.
+ *
+ *   node bench/http.mjs [--duration=20] [--connections=50] [--prefill=20000] [--sync=NORMAL]
+ * It imports the built package (dist/): `npm run bench:http` builds first.
+ */
+import autocannon from "autocannon"
+import Database from "better-sqlite3"
+import { fork } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { openRawFloor } from "../../shared/bench/raw-floor.mjs"
+import {
+  bearerAuthenticator,
+  createReferenceHost,
+  createSqliteProvider,
+  listenReferenceHost,
+  LOOPBACK,
+  randomToken,
+  SESSION_CONTEXT_PREFIX
+} from "../dist/index.js"
+import { makeMessageOps } from "./messageOps.mjs"
+
+const args = Object.fromEntries(process.argv.slice(2).map((arg) => {
+  const [key, value] = arg.replace(/^--/, "").split("=")
+  return [key, value ?? "true"]
+}))
+const synchronous = args.sync ?? "NORMAL"
+const OPS_PER_PUSH = 10
+const PULL_LIMIT = 100
+
+if (args.serve !== undefined) await serve()
+else await main()
+
+/** The child: a reference host on 127.0.0.1:0; reports {url, token, workspaceId} over IPC, stops on "stop". */
+async function serve() {
+  const dir = mkdtempSync(join(tmpdir(), "or3-bench-http-"))
+  const provider = await createSqliteProvider({ path: join(dir, "http.sqlite"), synchronous })
+  const token = randomToken()
+  const identity = { provider: "bench", providerUserId: "bench" }
+  const logged = []
+  const app = createReferenceHost({
+    provider,
+    authenticate: bearerAuthenticator([{ token, identity }]),
+    logError: (message) => logged.push(message)
+  })
+  const host = await listenReferenceHost(app, { port: 0, hostname: LOOPBACK })
+  const { userId } = await provider.authWorkspaceStore.getOrCreateUser({ ...identity })
+  const { workspaceId } = await provider.authWorkspaceStore.getOrCreateDefaultWorkspace(userId)
+  let stopping = false
+  const stop = async () => {
+    if (stopping) return
+    stopping = true
+    host.server.closeAllConnections?.()
+    await host.close().catch(() => {})
+    await provider.dispose()
+    rmSync(dir, { recursive: true, force: true })
+    process.send?.({ type: "stopped", logged: logged.length, firstLogged: logged[0] ?? null })
+    process.disconnect?.()
+  }
+  process.on("message", (message) => {
+    if (message?.type === "stop") void stop()
+  })
+  process.on("disconnect", () => void stop()) // the parent went away
+  process.send({ type: "ready", url: host.url, token, workspaceId })
+}
+
+async function main() {
+  const duration = Number(args.duration ?? 20)
+  const connections = Number(args.connections ?? 50)
+  const prefill = Number(args.prefill ?? 20000)
+  const inProcessSeconds = Math.min(duration, 10)
+  // Every phase is bounded; this bounds the whole run in case something hangs.
+  const deadline = setTimeout(() => {
+    console.error("bench/http: over its time budget, giving up")
+    child?.kill()
+    process.exit(2)
+  }, (2 * duration + 2 * inProcessSeconds + 180) * 1000)
+  deadline.unref()
+
+  const child = fork(fileURLToPath(import.meta.url), ["--serve", `--sync=${synchronous}`], {
+    stdio: ["ignore", 2, 2, "ipc"]
+  })
+  const ready = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("host did not start within 30 s")), 30_000)
+    child.once("message", (m) => {
+      clearTimeout(timer)
+      resolve(m)
+    })
+    child.once("exit", (code) => reject(new Error(`host exited with ${code}`)))
+  })
+  const { url, token, workspaceId } = ready
+  const scope = { workspaceId }
+  const gen = makeMessageOps({ seed: 0x477 })
+  const headers = {
+    authorization: `Bearer ${token}`,
+    "content-type": "application/json",
+    "x-or3-cloud-intent": "mutation"
+  }
+  const post = async (path, body) => {
+    const response = await fetch(`${url}${path}`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000)
+    })
+    const json = await response.json()
+    if (response.status !== 200) throw new Error(`${path}: ${response.status} ${JSON.stringify(json)}`)
+    return json
+  }
+
+  const rows = []
+  try {
+    // Prefill (bounded by count).
+    let head = 0
+    for (let n = 0; n < Math.ceil(prefill / 100); n++) {
+      head = (await post("/api/sync/push", gen.batch(scope, 100))).serverVersion
+    }
+    process.stderr.write(`prefilled ${head} changes; push phase ${duration} s x ${connections} connections\n`)
+
+    const pushBadBodies = { n: 0 }
+    const pushResult = await load("push", {
+      path: "/api/sync/push",
+      body: () => JSON.stringify(gen.batch(scope, OPS_PER_PUSH)),
+      ok: (body) => body.startsWith('{"results":') && !body.includes('"success":false'),
+      bad: pushBadBodies
+    })
+    head = (await post("/api/sync/push", gen.batch(scope, OPS_PER_PUSH))).serverVersion
+    const expectedHead = Math.ceil(prefill / 100) * 100 + (pushResult.requests.total - pushResult.non2xx) * OPS_PER_PUSH + OPS_PER_PUSH
+    process.stderr.write(`head after push phase ${head} (expected ${expectedHead} + up to ${connections * OPS_PER_PUSH} in flight at the stop); pull phase\n`)
+
+    const pullBadBodies = { n: 0 }
+    const cursors = makeMessageOps({ seed: 0xc0 })
+    const pullResult = await load("pull", {
+      path: "/api/sync/pull",
+      body: () => JSON.stringify({ scope, cursor: cursors.int(head - PULL_LIMIT), limit: PULL_LIMIT }),
+      ok: (body) => body.startsWith('{"changes":[{') && body.includes('"hasMore":'),
+      bad: pullBadBodies
+    })
+    rows.push(summary("push", pushResult, pushBadBodies.n, OPS_PER_PUSH))
+    rows.push(summary("pull", pullResult, pullBadBodies.n, null))
+    // Requests still in flight when autocannon stops are applied but not counted: at most one per connection.
+    rows.at(-2).headOk = head >= expectedHead && head <= expectedHead + connections * OPS_PER_PUSH
+  } finally {
+    const stopped = await new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill()
+        resolve({ logged: "unknown (host killed)" })
+      }, 15_000)
+      child.once("message", (m) => {
+        clearTimeout(timer)
+        resolve(m)
+      })
+      child.send({ type: "stop" })
+    })
+    if (stopped.logged !== 0) console.error(`host logged ${stopped.logged} unexpected failures; first: ${stopped.firstLogged}`)
+    rows.hostLogged = stopped.logged
+  }
+
+  // In-process contenders, with the host stopped, the same 10-op batches.
+  const inProcess = async (phase, open) => {
+    const dir = mkdtempSync(join(tmpdir(), `or3-bench-http-${phase}-`))
+    const impl = await open(join(dir, "bench.sqlite"))
+    const batchGen = makeMessageOps({ seed: 0x477 })
+    const batchScope = { workspaceId: impl.workspaceId }
+    const lat = []
+    try {
+      const end = performance.now() + inProcessSeconds * 1000
+      const t0 = performance.now()
+      while (performance.now() < end) {
+        const batch = batchGen.batch(batchScope, OPS_PER_PUSH)
+        const s = performance.now()
+        const r = await impl.push(batch)
+        lat.push(performance.now() - s)
+        if (r.results.some((x) => x.success !== true)) throw new Error(`${phase}: an op failed`)
+      }
+      const seconds = (performance.now() - t0) / 1000
+      lat.sort((a, b) => a - b)
+      const q = (p) => lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)]
+      return { phase, rps: lat.length / seconds, opsPerS: (lat.length * OPS_PER_PUSH) / seconds, p50: q(0.5), p99: q(0.99), errors: 0, non2xx: 0, bad: 0 }
+    } finally {
+      await impl.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  rows.push(await inProcess("floor_push", async (path) => {
+    const floor = openRawFloor({ Database, path, synchronous })
+    return { workspaceId: "ws-floor", push: (b) => floor.push(b), close: async () => floor.close() }
+  }))
+  rows.push(await inProcess("facade_push", async (path) => {
+    const provider = await createSqliteProvider({ path, synchronous })
+    const event = {
+      context: {
+        [`${SESSION_CONTEXT_PREFIX}bench`]: {
+          authenticated: true,
+          user: { id: "bench-user" },
+          workspace: { id: "ws-facade" },
+          role: "owner"
+        }
+      }
+    }
+    return {
+      workspaceId: "ws-facade",
+      push: (b) => provider.syncGatewayAdapter.push(event, b),
+      close: () => provider.dispose()
+    }
+  }))
+
+  const fmt = (x) => (x === null || x === undefined ? "-" : x >= 100 ? Math.round(x).toLocaleString("en") : x.toFixed(2))
+  const floorRps = rows.find((r) => r.phase === "floor_push").rps
+  console.log(`http: ${connections} connections, ${duration} s per phase, ${OPS_PER_PUSH}-op pushes, ` +
+    `${PULL_LIMIT}-change pulls, synchronous ${synchronous}, node ${process.version}; host logged ${rows.hostLogged} failures`)
+  console.log("| phase | requests/s | ops/s | p50 ms | p99 ms | errors | non-2xx | bad bodies | vs floor |")
+  console.log("|---|---|---|---|---|---|---|---|---|")
+  for (const r of rows) {
+    const vs = r.phase === "pull" ? "-" : `${(r.rps / floorRps).toFixed(2)}x`
+    console.log(`| ${r.phase} | ${fmt(r.rps)} | ${fmt(r.opsPerS)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors} | ${r.non2xx} | ${r.bad} | ${vs} |`)
+  }
+  const round = (x) => (x >= 100 ? Math.round(x) : Math.round(x * 1000) / 1000)
+  for (const r of rows) {
+    const metrics = { requests_per_s: r.rps, ops_per_s: r.opsPerS, p50_ms: r.p50, p99_ms: r.p99, errors: r.errors, non_2xx: r.non2xx, bad_bodies: r.bad }
+    for (const [metric, value] of Object.entries(metrics)) {
+      if (value !== null && value !== undefined) console.log(JSON.stringify({ phase: r.phase, metric, value: round(value) }))
+    }
+  }
+  const push = rows.find((r) => r.phase === "push")
+  const met = push.rps >= 2000 && push.p99 < 50 && rows.every((r) => r.errors + r.non2xx + r.bad === 0) && rows.hostLogged === 0 && push.headOk
+  console.log(`target (push >= 2,000 req/s at p99 < 50 ms, 0 errors, head as expected): ${met ? "met" : "NOT met"}`)
+
+  /** One autocannon run; `body()` makes a new request body each time. */
+  function load(name, { path, body, ok, bad }) {
+    return new Promise((resolve, reject) => {
+      const instance = autocannon({
+        url,
+        connections,
+        duration,
+        timeout: 10,
+        requests: [{
+          method: "POST",
+          path,
+          headers,
+          setupRequest: (request) => ({ ...request, body: body() }),
+          onResponse: (status, responseBody) => {
+            if (status >= 200 && status < 300 && !ok(responseBody)) bad.n++
+          }
+        }]
+      }, (error, result) => (error ? reject(error) : resolve(result)))
+      instance.on("error", reject)
+    }).then((result) => {
+      process.stderr.write(`${name}: ${result.requests.total} requests in ${result.duration} s\n`)
+      return result
+    })
+  }
+
+  function summary(phase, result, bad, opsPerRequest) {
+    const rps = result.requests.total / result.duration
+    return {
+      phase,
+      rps,
+      opsPerS: opsPerRequest === null ? null : rps * opsPerRequest,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+      bad
+    }
+  }
+}
