@@ -41,17 +41,25 @@ const hashInputs = () => {
   return hash.digest("hex").slice(0, 16)
 }
 
-/** Removes bundles of older sources (more than a day old), keeping the cache small. */
+/**
+ * Removes bundles of older sources, keeping the cache small: all but the three newest, and never
+ * one younger than ten minutes (another run may be starting processes from it).
+ */
 const prune = (keep: string) => {
-  const dayAgo = Date.now() - 24 * 3600 * 1000
-  for (const name of Fs.readdirSync(cacheRoot)) {
-    const path = Path.join(cacheRoot, name)
-    if (path === keep) continue
-    try {
-      if (Fs.statSync(path).mtimeMs < dayAgo) Fs.rmSync(path, { recursive: true, force: true })
-    } catch {
-      // Another run removed it first.
-    }
+  const tenMinutesAgo = Date.now() - 10 * 60 * 1000
+  const bundles = Fs.readdirSync(cacheRoot)
+    .map((name) => Path.join(cacheRoot, name))
+    .filter((path) => path !== keep)
+    .flatMap((path) => {
+      try {
+        return [{ path, mtime: Fs.statSync(path).mtimeMs }]
+      } catch {
+        return []
+      }
+    })
+    .sort((a, b) => b.mtime - a.mtime)
+  for (const { mtime, path } of bundles.slice(2)) {
+    if (mtime < tenMinutesAgo) Fs.rmSync(path, { recursive: true, force: true })
   }
 }
 
