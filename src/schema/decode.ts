@@ -4,11 +4,24 @@
 import { Effect, ParseResult, Schema } from "effect"
 import { InvalidInput } from "./errors.js"
 
-/** The first issue of a parse error, as `{ field, reason }` (`field` is the dotted path). */
+/** Characters of a reason kept: the formatter quotes the bad value, which may be huge. */
+const MAX_REASON_LENGTH = 300
+
+/**
+ * The first issue of a parse error, as `{ field, reason }` (`field` is the dotted path). The
+ * formatter prints the offending value; a value nested too deep for that (a RangeError) is
+ * described without it rather than failing the request.
+ */
 export const describeParseError = (error: ParseResult.ParseError, root: string) => {
-  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  let issue: ParseResult.ArrayFormatterIssue | undefined
+  try {
+    issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  } catch {
+    return { field: root, reason: "is invalid (nested too deeply to describe)" }
+  }
   const field = issue && issue.path.length > 0 ? [root, ...issue.path.map(String)].join(".") : root
-  return { field, reason: issue?.message ?? "is invalid" }
+  const reason = issue?.message ?? "is invalid"
+  return { field, reason: reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}...` : reason }
 }
 
 /** `Schema.decodeUnknown` that fails with `InvalidInput`; `root` names the argument in messages. */
