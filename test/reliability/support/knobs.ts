@@ -5,6 +5,7 @@
  * - `OR3_RELIABILITY_SEED` fixes the seed of every random choice (kill moments, generated ops,
  *   fast-check); default: a fresh seed per run, printed with every failure so it can be replayed.
  */
+import { makeRandom } from "../fixtures/ops.mjs"
 const readScale = (): number => {
   const raw = process.env.OR3_RELIABILITY_SCALE
   if (raw === undefined || raw.trim() === "") return 1
@@ -33,24 +34,11 @@ export const scaled = (base: number, min = 1): number => Math.max(min, Math.roun
 /** A line to put in assertion messages: how to replay this run. */
 export const replayHint = `replay with OR3_RELIABILITY_SEED=${SEED} OR3_RELIABILITY_SCALE=${SCALE}`
 
-/** A small seeded generator (mulberry32): the same seed gives the same choices in every process. */
-export const makeRandom = (seed: number) => {
-  let state = seed >>> 0
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  return {
-    next,
-    /** An integer in [lo, hi]. */
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <A>(items: ReadonlyArray<A>): A => items[Math.floor(next() * items.length)],
-    chance: (p: number) => next() < p
-  }
-}
+/**
+ * A small seeded generator (mulberry32): the same seed gives the same choices in every process.
+ * It lives with the child-process fixtures (plain JS, bundled for the children) and is shared here.
+ */
+export { makeRandom }
 export type Random = ReturnType<typeof makeRandom>
 
 /** A test timeout that grows with the scale (never below `baseMs`). */
