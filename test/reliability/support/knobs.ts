@@ -6,6 +6,7 @@
  *   fast-check); default: a fresh seed per run, printed with every failure so it can be replayed.
  */
 import { makeRandom } from "../fixtures/ops.mjs"
+
 const readScale = (): number => {
   const raw = process.env.OR3_RELIABILITY_SCALE
   if (raw === undefined || raw.trim() === "") return 1
