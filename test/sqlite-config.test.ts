@@ -54,6 +54,20 @@ describe("strict mode", () => {
     }))
 })
 
+describe("a path that is not a database", () => {
+  it.scoped("fails naming OR3_SQLITE_DB_PATH and saying why, and opens nothing", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const notDatabase = Path.join(dir, "notes.txt")
+      Fs.writeFileSync(notDatabase, "this is not a SQLite database, just some text long enough to read".repeat(20))
+      const error = yield* startupError({ OR3_SQLITE_DB_PATH: notDatabase })
+      assertInvalid(error, "OR3_SQLITE_DB_PATH")
+      assert.match((error as ConfigInvalid).message, /cannot open .*notes\.txt as a SQLite database: .*not a database/)
+      // Nothing stayed open: the same path fails the same way, it is not served from the registry.
+      assertInvalid(yield* startupError({ OR3_SQLITE_DB_PATH: notDatabase }), "OR3_SQLITE_DB_PATH")
+    }))
+})
+
 describe("in-memory outside tests", () => {
   it.effect("without a path fails unless OR3_SQLITE_ALLOW_IN_MEMORY=true", () =>
     Effect.gen(function*() {

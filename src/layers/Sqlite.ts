@@ -5,10 +5,10 @@
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient, Statement } from "@effect/sql"
 import * as NodeSqlite from "@effect/sql-sqlite-node/SqliteClient"
-import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { Cause, Context, Effect, Exit, Layer, Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import type { ConfigInvalid } from "../schema/errors.js"
+import { ConfigInvalid } from "../schema/errors.js"
 import { JOURNAL_SIZE_LIMIT_BYTES, startCheckpointer, WRITER_CHECKPOINT_PAGES } from "./Checkpointer.js"
 import {
   MEMORY_PATH,
@@ -54,7 +54,7 @@ interface OpenClient {
  * own then decides who holds the connection, the way the driver does: a statement waits while a
  * transaction from another fiber is open, and transactions run one after another.
  */
-const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, never, Scope.Scope> =>
+const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, ConfigInvalid, Scope.Scope> =>
   Effect.gen(function*() {
     if (!settings.inMemory) Fs.mkdirSync(Path.dirname(settings.path), { recursive: true })
     const reactivity = yield* Reactivity.make
@@ -88,7 +88,23 @@ const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, never, 
     }
     const [{ version }] = yield* sql<{ version: string }>`SELECT sqlite_version() AS version`
     return { sql, info: { driver: "better-sqlite3" as const, settings, sqliteVersion: version } }
-  }).pipe(Effect.orDie)
+  }).pipe(
+    // A path that cannot be opened as a database (not a SQLite file, no permission) is the
+    // operator's to fix: say which variable and why, instead of failing with a stack trace.
+    Effect.catchAllCause((cause) =>
+      Effect.fail(
+        new ConfigInvalid({
+          variable: "OR3_SQLITE_DB_PATH",
+          reason: `cannot open ${settings.path} as a SQLite database: ${causeMessage(cause)}`
+        })
+      )
+    )
+  )
+
+const causeMessage = (cause: Cause.Cause<unknown>): string => {
+  const failure = Cause.squash(cause) as { message?: unknown; cause?: { message?: unknown } }
+  return String(failure?.cause?.message ?? failure?.message ?? failure)
+}
 
 interface Shared {
   readonly client: OpenClient
@@ -105,7 +121,7 @@ const registryLock = Effect.unsafeMakeSemaphore(1)
  * CLI command inside the server process) shares the open connection, and the last one to go
  * closes it. In-memory databases are private to their layer.
  */
-const acquireClient = (settings: SqliteSettings): Effect.Effect<OpenClient, never, Scope.Scope> => {
+const acquireClient = (settings: SqliteSettings): Effect.Effect<OpenClient, ConfigInvalid, Scope.Scope> => {
   if (settings.inMemory) return openClient(settings)
   const key = Path.resolve(settings.path)
   return Effect.acquireRelease(
@@ -191,7 +207,7 @@ export const layerMemory: Layer.Layer<SqliteServices> = Layer.scopedContext(
     busyTimeoutMs: 5000,
     backgroundCheckpoint: false
   })
-)
+).pipe(Layer.orDie)
 
 /** A database file at `path` with the package defaults (WAL, FULL), for tests and tools. */
 export const layerFile = (
@@ -211,4 +227,4 @@ export const layerFile = (
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
       backgroundCheckpoint: options.backgroundCheckpoint ?? true
     })
-  )
+  ).pipe(Layer.orDie)
