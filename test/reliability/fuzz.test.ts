@@ -275,9 +275,10 @@ describe("deep nesting", () => {
   const shallowOp = (n: number) =>
     validOp("kv", `deep-${n}`, { opId: `f0220000-0000-4000-8000-0000000d${n.toString(16).padStart(4, "0")}`, clock: 1 })
 
-  it("through the host: a too-deep payload is a per-op error, not a 500", async () => {
-    const text = JSON.stringify({ scope: { workspaceId: targets.A }, ops: [{ ...shallowOp(1), payload: "@" }] })
-      .replace("\"@\"", deepPayload("deep-1"))
+  /** Pushes one op whose `field` holds `deepJson` through the host: one per-op error, not a 500. */
+  const viaHost = async (op: object, field: "payload" | "pk", deepJson: string) => {
+    const text = JSON.stringify({ scope: { workspaceId: targets.A }, ops: [{ ...op, [field]: "@" }] })
+      .replace("\"@\"", deepJson)
     try {
       const response = await host.users.alice.client.post("/api/sync/push", text)
       assert.strictEqual(response.status, 200)
@@ -285,15 +286,22 @@ describe("deep nesting", () => {
     } finally {
       host.hostErrors.length = 0
     }
-  })
+  }
 
-  it("through the provider's adapter: a too-deep payload is a per-op error, not a 500", async () => {
+  /** The same through the provider's adapter, with the session the host would leave on the event. */
+  const viaAdapter = async (op: object, field: "payload" | "pk", deepJson: string) => {
     const session = { authenticated: true, user: { id: host.users.alice.userId }, workspace: { id: targets.A } }
     const event = { context: { [`${SESSION_CONTEXT_PREFIX}probe`]: session } } as unknown as H3Event
-    const op = { ...shallowOp(2), payload: JSON.parse(deepPayload("deep-2")) } as unknown as PendingOp
-    const result = await host.provider.syncGatewayAdapter.push(event, { scope: { workspaceId: targets.A }, ops: [op] })
+    const deepOp = { ...op, [field]: JSON.parse(deepJson) } as unknown as PendingOp
+    const result = await host.provider.syncGatewayAdapter.push(event, { scope: { workspaceId: targets.A }, ops: [deepOp] })
     assert.strictEqual(result.results[0].errorCode, "VALIDATION_ERROR")
-  })
+  }
+
+  it("through the host: a too-deep payload is a per-op error, not a 500", () =>
+    viaHost(shallowOp(1), "payload", deepPayload("deep-1")))
+
+  it("through the provider's adapter: a too-deep payload is a per-op error, not a 500", () =>
+    viaAdapter(shallowOp(2), "payload", deepPayload("deep-2")))
 
   /**
    * A deep value in a field that fails decoding (here the pk, an object 20,000 levels deep) once
@@ -303,22 +311,9 @@ describe("deep nesting", () => {
    */
   const deepValue = `${"{\"a\":".repeat(depth)}1${"}".repeat(depth)}`
 
-  it("through the host: a deep non-payload field is a per-op error, not a 500", async () => {
-    const text = JSON.stringify({ scope: { workspaceId: targets.A }, ops: [{ ...shallowOp(3), pk: "@" }] }).replace("\"@\"", deepValue)
-    try {
-      const response = await host.users.alice.client.post("/api/sync/push", text)
-      assert.strictEqual(response.status, 200)
-      assert.strictEqual(response.body.results[0].errorCode, "VALIDATION_ERROR")
-    } finally {
-      host.hostErrors.length = 0
-    }
-  })
+  it("through the host: a deep non-payload field is a per-op error, not a 500", () =>
+    viaHost(shallowOp(3), "pk", deepValue))
 
-  it("through the provider's adapter: a deep non-payload field is a per-op error, not a 500", async () => {
-    const session = { authenticated: true, user: { id: host.users.alice.userId }, workspace: { id: targets.A } }
-    const event = { context: { [`${SESSION_CONTEXT_PREFIX}probe`]: session } } as unknown as H3Event
-    const op = { ...shallowOp(4), pk: JSON.parse(deepValue) } as unknown as PendingOp
-    const result = await host.provider.syncGatewayAdapter.push(event, { scope: { workspaceId: targets.A }, ops: [op] })
-    assert.strictEqual(result.results[0].errorCode, "VALIDATION_ERROR")
-  })
+  it("through the provider's adapter: a deep non-payload field is a per-op error, not a 500", () =>
+    viaAdapter(shallowOp(4), "pk", deepValue))
 })
