@@ -33,6 +33,9 @@ export const jsonOption = Options.boolean("json").pipe(
 
 export const common = { db: dbOption, json: jsonOption }
 
+/** True for a libSQL server URL (`libsql://`, `https://`, ...), false for a local file path. */
+export const isRemoteUrl = (path: string) => /^[a-z]+:\/\//.test(path)
+
 export interface CommonFlags {
   readonly db: Option.Option<string>
   readonly json: boolean

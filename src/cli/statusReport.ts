@@ -3,6 +3,7 @@
  * handful of grouped statements whatever the number of workspaces (each count walks an index whose
  * first column is `workspace_id`).
  */
+import { isRemoteUrl } from "./CliDatabase.js"
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import * as Fs from "node:fs"
@@ -91,7 +92,7 @@ export const gatherStatus = (driver: string) =>
     const known = new Set(Object.keys(migrations).map((key) => Number(key.split("_")[0])))
     const latest = applied.at(-1)
     const pending = yield* pendingMigrations()
-    const local = !info.settings.inMemory && !/^[a-z]+:\/\//.test(info.settings.path)
+    const local = !info.settings.inMemory && !isRemoteUrl(info.settings.path)
     const report: StatusReport = {
       database: {
         driver,

@@ -17,7 +17,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { SqliteInfo } from "../../layers/Sqlite.js"
 import { migrationsTable } from "../../migrations/index.js"
-import { common, withDatabase } from "../CliDatabase.js"
+import { common, withDatabase, isRemoteUrl } from "../CliDatabase.js"
 import { CliError } from "../CliErrors.js"
 import { CliOutput, formatBytes } from "../CliOutput.js"
 
@@ -80,7 +80,7 @@ export const backupCommand = Command.make("backup", { ...common, file }, (flags)
       const sql = yield* SqlClient.SqlClient
       const info = yield* SqliteInfo
       const output = yield* CliOutput
-      if (/^[a-z]+:\/\//.test(info.settings.path)) {
+      if (isRemoteUrl(info.settings.path)) {
         return yield* new CliError({
           message: "backup copies a local database; for a remote sqld/Turso primary use the server's own backups"
         })

@@ -8,7 +8,7 @@ import { Command } from "@effect/cli"
 import { Effect } from "effect"
 import * as Fs from "node:fs"
 import { SqliteInfo } from "../../layers/Sqlite.js"
-import { common, withDatabase } from "../CliDatabase.js"
+import { common, withDatabase, isRemoteUrl } from "../CliDatabase.js"
 import { CliError } from "../CliErrors.js"
 import { CliOutput, formatBytes } from "../CliOutput.js"
 
@@ -44,7 +44,7 @@ export const vacuumCommand = Command.make("vacuum", common, (flags) =>
       const sql = yield* SqlClient.SqlClient
       const info = yield* SqliteInfo
       const output = yield* CliOutput
-      if (info.settings.inMemory || /^[a-z]+:\/\//.test(info.settings.path)) {
+      if (info.settings.inMemory || isRemoteUrl(info.settings.path)) {
         return yield* new CliError({ message: "vacuum works on a local database file" })
       }
       const before = yield* pageCounts
