@@ -1,9 +1,11 @@
 /**
- * Captures the statements a program runs (through @effect/sql's statement transformer) and checks
+ * Captures the statements a program runs (through @effect/sql's statement transformer and the
+ * direct statements' observer) and checks
  * their `EXPLAIN QUERY PLAN`: no full scan of the change log, the tombstones or the s_* tables.
  */
 import { SqlClient, Statement } from "@effect/sql"
 import { Effect } from "effect"
+import * as DirectSql from "../../src/layers/DirectSql.js"
 
 export interface Captured {
   readonly sql: string
@@ -15,6 +17,7 @@ export const captureStatements = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.suspend(() => {
     const captured: Array<Captured> = []
     return effect.pipe(
+      Effect.locally(DirectSql.currentObserver, (sql, params) => captured.push({ sql, params })),
       Statement.withTransformer((statement, _sql, _context, _span) => {
         const [sql, params] = statement.compile()
         captured.push({ sql, params })

@@ -4,6 +4,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import * as DirectSql from "../../layers/DirectSql.js"
 import { decodeInput } from "../../schema/decode.js"
 import { InvalidInput } from "../../schema/errors.js"
 import { Limits } from "../../schema/limits.js"
@@ -14,28 +15,52 @@ import { failure, prepareOps, sameAsLogged, stableJson, type ValidOp } from "./o
 import { outranks } from "./revision.js"
 import { current, type KeyState, keyOf, readKeyStates, winnerOf, writeKeyStates } from "./state.js"
 
+/** A change-log entry as compared against a replayed op. */
 interface LoggedOp {
-  op_id: string
-  server_version: number
-  table_name: string
-  pk: string
-  op: string
-  payload_json: string | null
-  clock: number
-  hlc: string
-  device_id: string
+  readonly table_name: string
+  readonly pk: string
+  readonly op: string
+  readonly payload_json: string | null
+  readonly clock: number
+  readonly hlc: string
+  readonly device_id: string
 }
+
+type LoggedRow = readonly [
+  opId: string,
+  serverVersion: number,
+  tableName: string,
+  pk: string,
+  op: string,
+  payloadJson: string | null,
+  clock: number,
+  hlc: string,
+  deviceId: string
+]
 
 const decodeScope = decodeInput(SyncScope, "scope")
 
+const selectLogged = `
+  SELECT op_id, server_version, table_name, pk, op, payload_json, clock, hlc, device_id
+  FROM change_log WHERE workspace_id = ? AND op_id IN (SELECT value FROM json_each(?))`
+
+const selectHead = "SELECT head FROM sync_heads WHERE workspace_id = ?"
+
+const upsertHead = `
+  INSERT INTO sync_heads (workspace_id, head) VALUES (?, ?)
+  ON CONFLICT (workspace_id) DO UPDATE SET head = excluded.head`
+
+const insertEntries = DirectSql.multiRow(13, (values) => `
+  INSERT OR FAIL INTO change_log (workspace_id, server_version, table_name, pk, op, payload_json, clock, hlc,
+    device_id, op_id, owner_user_id, prior_version, created_at)
+  VALUES ${values}`)
+
 export const makePush = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
+  const direct = DirectSql.make(sql)
 
   const readHead = (workspaceId: string) =>
-    Effect.map(
-      sql<{ head: number }>`SELECT head FROM sync_heads WHERE workspace_id = ${workspaceId}`,
-      (rows) => rows[0]?.head ?? 0
-    )
+    Effect.map(direct.values<readonly [number]>(selectHead, [workspaceId]), (rows) => rows[0]?.[0] ?? 0)
 
   /**
    * Applies the valid units of a batch. This is where `server_version` is allocated: the
@@ -49,10 +74,11 @@ export const makePush = Effect.gen(function*() {
     session: SessionUser | undefined
   ) {
     const results = new Map<string, PushResultItem>()
-    const logged = yield* sql<LoggedOp>`
-      SELECT op_id, server_version, table_name, pk, op, payload_json, clock, hlc, device_id
-      FROM change_log WHERE workspace_id = ${workspaceId} AND op_id IN ${sql.in(ops.map((op) => op.opId))}`
-    const loggedById = new Map(logged.map((row) => [row.op_id, row]))
+    const logged = yield* direct.values<LoggedRow>(selectLogged, [
+      workspaceId,
+      JSON.stringify(ops.map((op) => op.opId))
+    ])
+    const loggedById = new Map(logged.map((row) => [row[0], row]))
 
     const keys = new Map<SyncedTableName, Set<string>>()
     for (const op of ops) {
@@ -60,12 +86,12 @@ export const makePush = Effect.gen(function*() {
       if (pks === undefined) keys.set(op.tableName, (pks = new Set()))
       pks.add(op.pk)
     }
-    const states = yield* readKeyStates(sql, workspaceId, keys)
+    const states = yield* readKeyStates(direct, workspaceId, keys)
     const base = yield* readHead(workspaceId)
     const now = yield* nowMillis
 
     let head = base
-    const entries: Array<Record<string, unknown>> = []
+    const entries: Array<ReadonlyArray<unknown>> = []
     for (const op of ops) {
       const state = states.get(keyOf(op.tableName, op.pk))!
       const stored = loggedById.get(op.opId)
@@ -86,28 +112,26 @@ export const makePush = Effect.gen(function*() {
       head++
       const prior = current(state)?.serverVersion ?? 0
       results.set(op.opId, applyOp(op, state, head, now))
-      entries.push({
-        workspace_id: workspaceId,
-        server_version: head,
-        table_name: op.tableName,
-        pk: op.pk,
-        op: op.operation,
-        payload_json: op.payloadJson,
-        clock: op.clock,
-        hlc: op.hlc,
-        device_id: op.deviceId,
-        op_id: op.opId,
-        owner_user_id: op.ownerUserId,
-        prior_version: prior,
-        created_at: now
-      })
+      entries.push([
+        workspaceId,
+        head,
+        op.tableName,
+        op.pk,
+        op.operation,
+        op.payloadJson,
+        op.clock,
+        op.hlc,
+        op.deviceId,
+        op.opId,
+        op.ownerUserId,
+        prior,
+        now
+      ])
     }
     if (entries.length > 0) {
-      yield* sql`INSERT OR FAIL INTO change_log ${sql.insert(entries)}`
-      yield* writeKeyStates(sql, workspaceId, states.values())
-      yield* sql`
-        INSERT INTO sync_heads (workspace_id, head) VALUES (${workspaceId}, ${head})
-        ON CONFLICT (workspace_id) DO UPDATE SET head = excluded.head`
+      yield* DirectSql.writeRows(direct, insertEntries, entries)
+      yield* writeKeyStates(direct, workspaceId, states.values())
+      yield* direct.values(upsertHead, [workspaceId, head])
     }
     return { results, head }
   })
@@ -218,13 +242,23 @@ const purgedReplayResult = (op: ValidOp, state: KeyState): PushResultItem => {
     : failure(op.opId, "CONFLICT", `Conflicting operation reuses processed op_id ${op.opId}`)
 }
 
+const loggedOp = (row: LoggedRow): LoggedOp => ({
+  table_name: row[2],
+  pk: row[3],
+  op: row[4],
+  payload_json: row[5],
+  clock: row[6],
+  hlc: row[7],
+  device_id: row[8]
+})
+
 /** An opId already in the log: the original version when the content matches, else CONFLICT. */
-const replayResult = (op: ValidOp, stored: LoggedOp, state: KeyState): PushResultItem =>
-  sameAsLogged(op, stored)
+const replayResult = (op: ValidOp, stored: LoggedRow, state: KeyState): PushResultItem =>
+  sameAsLogged(op, loggedOp(stored))
     ? {
       opId: op.opId,
       success: true,
-      serverVersion: stored.server_version,
+      serverVersion: stored[1],
       tableName: op.tableName,
       operation: op.operation,
       replayed: true,

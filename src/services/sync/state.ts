@@ -2,8 +2,8 @@
  * The LWW state of the keys a push touches: read in a fixed number of set-based statements, changed
  * in memory in batch order, then written back (only each key's final state).
  */
-import type { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import { type DirectSql, multiRow, writeRows } from "../../layers/DirectSql.js"
 import { SyncedTables, type SyncedTableName } from "../../schema/tables.js"
 import type { PushWinner } from "../../schema/wire.js"
 import type { Revision } from "./revision.js"
@@ -56,30 +56,48 @@ export const winnerOf = (key: KeyState): PushWinner | undefined => {
 
 export const keyOf = (tableName: string, pk: string) => `${tableName}\u0000${pk}`
 
-interface RowRecord {
-  pk: string
-  data_json: string
-  clock: number
-  hlc: string
-  op_id: string
-  device_id: string
-  server_version: number
-  owner_user_id: string | null
-  deleted: number
-  created_at: number
-  updated_at: number
-}
+/** A materialized row as read by push, in column order. */
+type RowRecord = readonly [
+  pk: string,
+  dataJson: string,
+  clock: number,
+  hlc: string,
+  opId: string,
+  deviceId: string,
+  serverVersion: number,
+  ownerUserId: string | null,
+  deleted: number,
+  createdAt: number,
+  updatedAt: number
+]
 
-interface TombRecord {
-  pk: string
-  clock: number
-  hlc: string
-  op_id: string
-  server_version: number
-  owner_user_id: string | null
-  deleted_at: number
-  created_at: number
-}
+/** A tombstone as read by push, in column order. */
+type TombRecord = readonly [
+  pk: string,
+  clock: number,
+  hlc: string,
+  opId: string,
+  serverVersion: number,
+  ownerUserId: string | null,
+  deletedAt: number,
+  createdAt: number
+]
+
+const tableNames = Object.keys(SyncedTables) as ReadonlyArray<SyncedTableName>
+
+const perTable = <A>(make: (sqlTable: string, tableName: SyncedTableName) => A) =>
+  Object.fromEntries(tableNames.map((name) => [name, make(SyncedTables[name].sqlTable, name)])) as Record<
+    SyncedTableName,
+    A
+  >
+
+const selectRows = perTable((table) => `
+  SELECT pk, data_json, clock, hlc, op_id, device_id, server_version, owner_user_id, deleted, created_at, updated_at
+  FROM ${table} WHERE workspace_id = ? AND pk IN (SELECT value FROM json_each(?))`)
+
+const selectTombs = `
+  SELECT pk, clock, hlc, op_id, server_version, owner_user_id, deleted_at, created_at
+  FROM tombstones WHERE workspace_id = ? AND table_name = ? AND pk IN (SELECT value FROM json_each(?))`
 
 /**
  * Reads the stored state of `keys` (table → pks): one statement per table for rows, and one per
@@ -87,24 +105,20 @@ interface TombRecord {
  * new as its tombstone, so only row-less keys need theirs).
  */
 export const readKeyStates = Effect.fnUntraced(function*(
-  sql: SqlClient.SqlClient,
+  direct: DirectSql,
   workspaceId: string,
   keys: ReadonlyMap<SyncedTableName, ReadonlySet<string>>
 ) {
   const states = new Map<string, KeyState>()
   for (const [tableName, pkSet] of keys) {
     const pks = [...pkSet]
-    const rows = yield* sql<RowRecord>`
-      SELECT pk, data_json, clock, hlc, op_id, device_id, server_version, owner_user_id, deleted, created_at, updated_at
-      FROM ${sql(SyncedTables[tableName].sqlTable)}
-      WHERE workspace_id = ${workspaceId} AND pk IN ${sql.in(pks)}`
-    const found = new Map(rows.map((r) => [r.pk, r]))
+    const rows = yield* direct.values<RowRecord>(selectRows[tableName], [workspaceId, JSON.stringify(pks)])
+    const found = new Map(rows.map((r) => [r[0], r]))
     const missing = pks.filter((pk) => !found.has(pk))
-    const tombs = missing.length === 0 ? [] : yield* sql<TombRecord>`
-      SELECT pk, clock, hlc, op_id, server_version, owner_user_id, deleted_at, created_at
-      FROM tombstones
-      WHERE workspace_id = ${workspaceId} AND table_name = ${tableName} AND pk IN ${sql.in(missing)}`
-    const tombByPk = new Map(tombs.map((t) => [t.pk, t]))
+    const tombs = missing.length === 0
+      ? []
+      : yield* direct.values<TombRecord>(selectTombs, [workspaceId, tableName, JSON.stringify(missing)])
+    const tombByPk = new Map(tombs.map((t) => [t[0], t]))
     for (const pk of pks) {
       const r = found.get(pk)
       const t = tombByPk.get(pk)
@@ -113,25 +127,25 @@ export const readKeyStates = Effect.fnUntraced(function*(
         pk,
         rowStored: r !== undefined,
         row: r && {
-          clock: r.clock,
-          hlc: r.hlc,
-          opId: r.op_id,
-          deviceId: r.device_id,
-          serverVersion: r.server_version,
-          deleted: r.deleted === 1,
-          ownerUserId: r.owner_user_id,
-          dataJson: r.data_json,
-          createdAt: r.created_at,
-          updatedAt: r.updated_at
+          dataJson: r[1],
+          clock: r[2],
+          hlc: r[3],
+          opId: r[4],
+          deviceId: r[5],
+          serverVersion: r[6],
+          ownerUserId: r[7],
+          deleted: r[8] === 1,
+          createdAt: r[9],
+          updatedAt: r[10]
         },
         tomb: t && {
-          clock: t.clock,
-          hlc: t.hlc,
-          opId: t.op_id,
-          serverVersion: t.server_version,
-          ownerUserId: t.owner_user_id,
-          deletedAt: t.deleted_at,
-          createdAt: t.created_at
+          clock: t[1],
+          hlc: t[2],
+          opId: t[3],
+          serverVersion: t[4],
+          ownerUserId: t[5],
+          deletedAt: t[6],
+          createdAt: t[7]
         },
         rowDirty: false,
         tombDirty: false
@@ -141,82 +155,87 @@ export const readKeyStates = Effect.fnUntraced(function*(
   return states
 })
 
-const rowColumns = (workspaceId: string, key: KeyState, row: RowState) => ({
-  workspace_id: workspaceId,
-  pk: key.pk,
-  data_json: row.dataJson,
-  clock: row.clock,
-  hlc: row.hlc,
-  op_id: row.opId,
-  device_id: row.deviceId,
-  server_version: row.serverVersion,
-  owner_user_id: row.ownerUserId,
-  deleted: row.deleted ? 1 : 0,
-  created_at: row.createdAt,
-  updated_at: row.updatedAt
-})
+/** The columns of a row write, in the order of the statements below. */
+const rowValues = (workspaceId: string, key: KeyState, row: RowState) => [
+  workspaceId,
+  key.pk,
+  row.dataJson,
+  row.clock,
+  row.hlc,
+  row.opId,
+  row.deviceId,
+  row.serverVersion,
+  row.ownerUserId,
+  row.deleted ? 1 : 0,
+  row.createdAt,
+  row.updatedAt
+]
+
+const rowColumns =
+  "workspace_id, pk, data_json, clock, hlc, op_id, device_id, server_version, owner_user_id, deleted, created_at, updated_at"
+
+const insertRows = perTable((table) =>
+  multiRow(12, (values) => `INSERT OR FAIL INTO ${table} (${rowColumns}) VALUES ${values}`)
+)
+
+const updateRows = perTable((table) =>
+  multiRow(12, (values) => `
+    WITH v(${rowColumns}) AS (VALUES ${values})
+    UPDATE OR FAIL ${table} SET
+      data_json = v.data_json, clock = v.clock, hlc = v.hlc, op_id = v.op_id, device_id = v.device_id,
+      server_version = v.server_version, owner_user_id = v.owner_user_id, deleted = v.deleted,
+      updated_at = v.updated_at
+    FROM v WHERE ${table}.workspace_id = v.workspace_id AND ${table}.pk = v.pk`)
+)
+
+const upsertTombs = multiRow(10, (values) => `
+  INSERT INTO tombstones
+    (workspace_id, table_name, pk, clock, hlc, op_id, server_version, owner_user_id, deleted_at, created_at)
+  VALUES ${values}
+  ON CONFLICT (workspace_id, table_name, pk) DO UPDATE SET
+    clock = excluded.clock, hlc = excluded.hlc, op_id = excluded.op_id,
+    server_version = excluded.server_version, owner_user_id = excluded.owner_user_id,
+    deleted_at = excluded.deleted_at`)
 
 /**
- * Writes each changed key's final state: per table one multi-row INSERT of new rows and one
- * `UPDATE ... FROM (VALUES ...)` of stored ones, then one tombstone upsert for all tables.
+ * Writes each changed key's final state: per table multi-row INSERTs of new rows and
+ * `UPDATE ... FROM (VALUES ...)` of stored ones, then tombstone upserts for all tables.
  * Writes are `OR FAIL`: under the default ABORT a multi-row statement keeps a statement journal
  * (spilling to a temp file past 64 KiB) to undo itself; the enclosing transaction rolls back on
  * any error anyway.
  */
 export const writeKeyStates = Effect.fnUntraced(function*(
-  sql: SqlClient.SqlClient,
+  direct: DirectSql,
   workspaceId: string,
   states: Iterable<KeyState>
 ) {
-  const inserts = new Map<SyncedTableName, Array<ReturnType<typeof rowColumns>>>()
-  const updates = new Map<SyncedTableName, Array<ReturnType<typeof rowColumns>>>()
-  const tombs: Array<Record<string, unknown>> = []
+  const inserts = new Map<SyncedTableName, Array<ReadonlyArray<unknown>>>()
+  const updates = new Map<SyncedTableName, Array<ReadonlyArray<unknown>>>()
+  const tombs: Array<ReadonlyArray<unknown>> = []
   for (const key of states) {
     if (key.rowDirty && key.row !== undefined) {
       const target = key.rowStored ? updates : inserts
       let list = target.get(key.tableName)
       if (list === undefined) target.set(key.tableName, (list = []))
-      list.push(rowColumns(workspaceId, key, key.row))
+      list.push(rowValues(workspaceId, key, key.row))
     }
     if (key.tombDirty && key.tomb !== undefined) {
       const t = key.tomb
-      tombs.push({
-        workspace_id: workspaceId,
-        table_name: key.tableName,
-        pk: key.pk,
-        clock: t.clock,
-        hlc: t.hlc,
-        op_id: t.opId,
-        server_version: t.serverVersion,
-        owner_user_id: t.ownerUserId,
-        deleted_at: t.deletedAt,
-        created_at: t.createdAt
-      })
+      tombs.push([
+        workspaceId,
+        key.tableName,
+        key.pk,
+        t.clock,
+        t.hlc,
+        t.opId,
+        t.serverVersion,
+        t.ownerUserId,
+        t.deletedAt,
+        t.createdAt
+      ])
     }
   }
-  for (const [tableName, rows] of inserts) {
-    yield* sql`INSERT OR FAIL INTO ${sql(SyncedTables[tableName].sqlTable)} ${sql.insert(rows)}`
-  }
-  for (const [tableName, rows] of updates) {
-    const table = sql(SyncedTables[tableName].sqlTable)
-    const values = sql.csv(rows.map((r) =>
-      sql`(${r.pk}, ${r.data_json}, ${r.clock}, ${r.hlc}, ${r.op_id}, ${r.device_id}, ${r.server_version}, ${r.owner_user_id}, ${r.deleted}, ${r.updated_at})`
-    ))
-    yield* sql`
-      WITH v(pk, data_json, clock, hlc, op_id, device_id, server_version, owner_user_id, deleted, updated_at)
-        AS (VALUES ${values})
-      UPDATE OR FAIL ${table} SET
-        data_json = v.data_json, clock = v.clock, hlc = v.hlc, op_id = v.op_id, device_id = v.device_id,
-        server_version = v.server_version, owner_user_id = v.owner_user_id, deleted = v.deleted,
-        updated_at = v.updated_at
-      FROM v WHERE ${table}.workspace_id = ${workspaceId} AND ${table}.pk = v.pk`
-  }
-  if (tombs.length > 0) {
-    yield* sql`
-      INSERT INTO tombstones ${sql.insert(tombs)}
-      ON CONFLICT (workspace_id, table_name, pk) DO UPDATE SET
-        clock = excluded.clock, hlc = excluded.hlc, op_id = excluded.op_id,
-        server_version = excluded.server_version, owner_user_id = excluded.owner_user_id,
-        deleted_at = excluded.deleted_at`
-  }
+  for (const [tableName, rows] of inserts) yield* writeRows(direct, insertRows[tableName], rows)
+  for (const [tableName, rows] of updates) yield* writeRows(direct, updateRows[tableName], rows)
+  yield* writeRows(direct, upsertTombs, tombs)
 })
