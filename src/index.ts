@@ -49,6 +49,13 @@ export { createReferenceHost } from "./host/createReferenceHost.js"
 export { listenReferenceHost, type ListeningHost, type ListenOptions, LOOPBACK } from "./host/listen.js"
 export { bearerAuthenticator, parseHostTokens, randomToken, type TokenGrant } from "./host/bearerAuth.js"
 export { type HostClient, type HostResponse, makeHostClient } from "./host/HostClient.js"
+export {
+  DEFAULT_SESSION_CACHE_MAX_ENTRIES,
+  DEFAULT_SESSION_CACHE_TTL_MS,
+  makeSessionCache,
+  type SessionCache,
+  type SessionCacheOptions
+} from "./host/sessionCache.js"
 export type { Authenticate, HostIdentity, ReferenceHostOptions, ReferenceHostProvider } from "./host/types.js"
 
 // The OR3 host interfaces, as declared by this package

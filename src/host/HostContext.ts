@@ -23,7 +23,7 @@ export interface HostContext {
 }
 
 export const makeHostContext = (options: ReferenceHostOptions): HostContext => {
-  const sessions = makeSessionResolver(options.provider.authWorkspaceStore, options.authenticate)
+  const sessions = makeSessionResolver(options.provider.authWorkspaceStore, options.authenticate, options.sessionCache)
   const allowedOrigins = options.allowedOrigins ?? []
   const logError = options.logError ?? ((message, error) => console.error(`[or3-reference-host] ${message}`, error))
   return {

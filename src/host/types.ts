@@ -5,6 +5,7 @@
  */
 import type { H3Event } from "h3"
 import type { AuthWorkspaceStore, ProviderAdminAdapter, SyncGatewayAdapter } from "../or3/types.js"
+import type { SessionCache } from "./sessionCache.js"
 
 /** The facades the host calls; `createSqliteProvider()` resolves to a superset of this. */
 export interface ReferenceHostProvider {
@@ -33,6 +34,13 @@ export interface ReferenceHostOptions {
    * `security.allowedOrigins`). Origin-less bearer requests (curl, fetch from Node) always pass.
    */
   readonly allowedOrigins?: ReadonlyArray<string>
+  /**
+   * The shared session cache (the host's LRU with `auth.sessionCacheTtlMs`); by default
+   * `makeSessionCache()`: sessions are reused for 60 s. Keep a handle on it to drop sessions after
+   * changing memberships outside the host's routes, as the host's admin code does;
+   * `makeSessionCache({ ttlMs: 0 })` resolves every request through the store.
+   */
+  readonly sessionCache?: SessionCache
   /** Where unexpected failures are reported before the client gets a generic 500. */
   readonly logError?: (message: string, error: unknown) => void
 }

@@ -74,6 +74,8 @@ export const registerWorkspaceRoutes = (router: Router, host: HostContext): void
       const workspaceId = workspaceIdParam(event)
       const fields = workspaceFields(await readLimitedJsonBody(event, CONTROL_BODY_BYTES))
       await store.updateWorkspace({ userId: session.user.id, workspaceId, ...fields })
+      // Cached sessions carry the workspace's name.
+      host.sessions.cache.forgetWorkspace(workspaceId)
       return { ok: true }
     })
   )
@@ -87,6 +89,8 @@ export const registerWorkspaceRoutes = (router: Router, host: HostContext): void
       // Owner of the *active* workspace only: removing another one means switching to it first.
       requireCan(session, "workspace.settings.manage", { kind: "workspace", id: workspaceId })
       await store.removeWorkspace({ userId: session.user.id, workspaceId })
+      // Every member was moved elsewhere, not only the caller (the host forgets the caller only).
+      host.sessions.cache.forgetWorkspace(workspaceId)
       return { ok: true }
     })
   )
@@ -105,6 +109,7 @@ export const registerWorkspaceRoutes = (router: Router, host: HostContext): void
       const target = { ...session, workspace: { id: workspaceId }, role }
       requireCan(target, "workspace.read", { kind: "workspace", id: workspaceId })
       await store.setActiveWorkspace({ userId: session.user.id, workspaceId })
+      host.sessions.cache.forgetIdentity(session)
       return { ok: true }
     })
   )

@@ -10,6 +10,7 @@ import type { SqliteProvider } from "../../src/facades/SqliteProvider.js"
 import { createReferenceHost } from "../../src/host/createReferenceHost.js"
 import { type HostClient, makeHostClient } from "../../src/host/HostClient.js"
 import { listenReferenceHost } from "../../src/host/listen.js"
+import type { SessionCache } from "../../src/host/sessionCache.js"
 import type { Authenticate, ReferenceHostProvider } from "../../src/host/types.js"
 import type { PendingOp, WorkspaceRole } from "../../src/or3/types.js"
 
@@ -31,15 +32,20 @@ const testAuthenticate: Authenticate = async (event) => {
     : { provider: "test", providerUserId: match[1], email: `${match[1]}@example.test`, displayName: match[1] }
 }
 
-/** Starts a host; `wrap` may replace facades (a broken adapter, a stripped capability). */
+/**
+ * Starts a host; `wrap` may replace facades (a broken adapter, a stripped capability), and
+ * `sessionCache` replaces the default one.
+ */
 export const startTestHost = async (
-  wrap: (provider: SqliteProvider) => ReferenceHostProvider = (provider) => provider
+  wrap: (provider: SqliteProvider) => ReferenceHostProvider = (provider) => provider,
+  options: { readonly sessionCache?: SessionCache } = {}
 ): Promise<TestHost> => {
   const provider = await createSqliteProvider({ path: ":memory:" })
   const logged: Array<string> = []
   const app = createReferenceHost({
     provider: wrap(provider),
     authenticate: testAuthenticate,
+    ...options,
     logError: (message) => logged.push(message)
   })
   const host = await listenReferenceHost(app)
