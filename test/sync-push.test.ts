@@ -154,6 +154,24 @@ describe("push", () => {
       assert.deepStrictEqual([r.serverVersion, r.replayed, r.applied], [1, true, false])
     }))
 
+  test("a replayed delete is applied while its key stays deleted, with or without a row", () =>
+    Effect.gen(function*() {
+      const onRow = del({ pk: "a", clock: 2 })
+      const noRow = del({ pk: "missing", clock: 1 })
+      yield* pushOps([put({ pk: "a", clock: 1 }), onRow, noRow])
+      const again = yield* pushOps([structuredClone(noRow), structuredClone(onRow)])
+      assert.deepStrictEqual(again.results.map((r) => [r.serverVersion, r.replayed, r.applied]), [[3, true, true], [2, true, true]])
+    }))
+
+  test("a replay answers with its key's state after the new ops before it in the same batch", () =>
+    Effect.gen(function*() {
+      const a = put({ pk: "a", clock: 1 })
+      yield* pushOps([a])
+      const newer = put({ pk: "a", clock: 2 })
+      const result = yield* pushOps([newer, structuredClone(a)])
+      assert.deepStrictEqual(result.results.map((r) => [r.serverVersion, r.replayed, r.applied]), [[2, undefined, true], [1, true, false]])
+    }))
+
   test("a winner whose log entry GC removed is still a replay, answered with the version its key records", () =>
     Effect.gen(function*() {
       const a = put({ pk: "a", clock: 3 })

@@ -8,7 +8,7 @@ import * as DirectSql from "../../layers/DirectSql.js"
 import { decodeInput } from "../../schema/decode.js"
 import { InvalidInput } from "../../schema/errors.js"
 import { Limits } from "../../schema/limits.js"
-import type { SyncedTableName } from "../../schema/tables.js"
+import { SyncedTables, type SyncedTableName } from "../../schema/tables.js"
 import { type PushResult, type PushResultItem, type SessionUser, SyncScope } from "../../schema/wire.js"
 import { nowMillis } from "../Ids.js"
 import { failure, prepareOps, sameAsLogged, stableJson, type ValidOp } from "./ops.js"
@@ -35,14 +35,27 @@ type LoggedRow = readonly [
   payloadJson: string | null,
   clock: number,
   hlc: string,
-  deviceId: string
+  deviceId: string,
+  /** The opId of the key's current revision (its row's, else its tombstone's), if any. */
+  winnerOpId: string | null
 ]
 
 const decodeScope = decodeInput(SyncScope, "scope")
 
+/**
+ * The entries of the batch's opIds that are already logged, each with its key's current winner,
+ * so a replay needs nothing else (a batch of retries reads no row).
+ */
 const selectLogged = `
-  SELECT op_id, server_version, table_name, pk, op, payload_json, clock, hlc, device_id
-  FROM change_log WHERE workspace_id = ? AND op_id IN (SELECT value FROM json_each(?))`
+  SELECT c.op_id, c.server_version, c.table_name, c.pk, c.op, c.payload_json, c.clock, c.hlc, c.device_id,
+    coalesce(
+      CASE c.table_name ${
+  Object.entries(SyncedTables).map(([name, { sqlTable }]) =>
+    `WHEN '${name}' THEN (SELECT op_id FROM ${sqlTable} r WHERE r.workspace_id = c.workspace_id AND r.pk = c.pk)`
+  ).join(" ")
+} END,
+      (SELECT op_id FROM tombstones t WHERE t.workspace_id = c.workspace_id AND t.table_name = c.table_name AND t.pk = c.pk))
+  FROM change_log c WHERE c.workspace_id = ? AND c.op_id IN (SELECT value FROM json_each(?))`
 
 const selectHead = "SELECT head FROM sync_heads WHERE workspace_id = ?"
 
@@ -80,8 +93,10 @@ export const makePush = Effect.gen(function*() {
     ])
     const loggedById = new Map(logged.map((row) => [row[0], row]))
 
+    // Only the keys of new ops need their whole state; a replay's key answers from its entry.
     const keys = new Map<SyncedTableName, Set<string>>()
     for (const op of ops) {
+      if (loggedById.has(op.opId)) continue
       let pks = keys.get(op.tableName)
       if (pks === undefined) keys.set(op.tableName, (pks = new Set()))
       pks.add(op.pk)
@@ -93,12 +108,16 @@ export const makePush = Effect.gen(function*() {
     let head = base
     const entries: Array<ReadonlyArray<unknown>> = []
     for (const op of ops) {
-      const state = states.get(keyOf(op.tableName, op.pk))!
+      const key = keyOf(op.tableName, op.pk)
       const stored = loggedById.get(op.opId)
       if (stored !== undefined) {
-        results.set(op.opId, replayResult(op, stored, state))
+        // A key that a new op of this batch also touches answers with its state so far.
+        const touched = states.get(key)
+        const winner = touched === undefined ? stored[9] : current(touched)?.opId
+        results.set(op.opId, replayResult(op, stored, winner === op.opId))
         continue
       }
+      const state = states.get(key)! // read above: every new op's key is
       if (current(state)?.opId === op.opId) {
         // The op won and GC has since removed its entry: the key still carries it.
         results.set(op.opId, purgedReplayResult(op, state))
@@ -253,7 +272,7 @@ const loggedOp = (row: LoggedRow): LoggedOp => ({
 })
 
 /** An opId already in the log: the original version when the content matches, else CONFLICT. */
-const replayResult = (op: ValidOp, stored: LoggedRow, state: KeyState): PushResultItem =>
+const replayResult = (op: ValidOp, stored: LoggedRow, applied: boolean): PushResultItem =>
   sameAsLogged(op, loggedOp(stored))
     ? {
       opId: op.opId,
@@ -262,6 +281,6 @@ const replayResult = (op: ValidOp, stored: LoggedRow, state: KeyState): PushResu
       tableName: op.tableName,
       operation: op.operation,
       replayed: true,
-      applied: current(state)?.opId === op.opId
+      applied
     }
     : failure(op.opId, "CONFLICT", `Conflicting operation reuses processed op_id ${op.opId}`)
