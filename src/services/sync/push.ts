@@ -3,7 +3,7 @@
  * size (replay lookup, head, state of the touched keys, then one multi-row write per table).
  */
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Effect, type Types } from "effect"
 import * as DirectSql from "../../layers/DirectSql.js"
 import { decodeInput } from "../../schema/decode.js"
 import { InvalidInput } from "../../schema/errors.js"
@@ -195,36 +195,63 @@ const ownershipError = (op: ValidOp, state: KeyState, session: SessionUser | und
     : undefined
 }
 
-const revisionOf = (op: ValidOp) => ({ clock: op.clock, hlc: op.hlc, opId: op.opId })
-
-/** Applies one new op to its key's state by LWW and returns its result. */
+/**
+ * Applies one new op to its key's state by LWW and returns its result. States are built with one
+ * property order (the one `readKeyStates` uses), so every row and tombstone shares a shape.
+ */
 const applyOp = (op: ValidOp, state: KeyState, serverVersion: number, now: number): PushResultItem => {
-  const revision = revisionOf(op)
-  const base = { opId: op.opId, success: true, serverVersion, tableName: op.tableName, operation: op.operation }
+  const { opId, tableName, operation } = op
   const wasExisting = state.row !== undefined && !state.row.deleted
-  if (!outranks(revision, current(state))) {
+  if (!outranks(op, current(state))) {
     const winner = winnerOf(state)
-    return { ...base, applied: false, wasExisting, winner, ...(winner?.kind === "put" ? { payload: winner.payload } : {}) }
+    const result: Types.Mutable<PushResultItem> = {
+      opId,
+      success: true,
+      serverVersion,
+      tableName,
+      operation,
+      applied: false,
+      wasExisting,
+      winner
+    }
+    if (winner?.kind === "put") result.payload = winner.payload
+    return result
   }
-  if (op.operation === "put") {
+  const row = state.row
+  if (operation === "put") {
     state.row = {
-      ...revision,
+      clock: op.clock,
+      hlc: op.hlc,
+      opId,
       deviceId: op.deviceId,
       serverVersion,
       deleted: false,
       ownerUserId: op.ownerUserId,
       dataJson: op.payloadJson!,
-      createdAt: state.row?.createdAt ?? now,
+      createdAt: row?.createdAt ?? now,
       updatedAt: now
     }
     state.rowDirty = true
   } else {
-    if (state.row !== undefined) {
-      state.row = { ...state.row, ...revision, deviceId: op.deviceId, serverVersion, deleted: true, updatedAt: now }
+    if (row !== undefined) {
+      state.row = {
+        clock: op.clock,
+        hlc: op.hlc,
+        opId,
+        deviceId: op.deviceId,
+        serverVersion,
+        deleted: true,
+        ownerUserId: row.ownerUserId,
+        dataJson: row.dataJson,
+        createdAt: row.createdAt,
+        updatedAt: now
+      }
       state.rowDirty = true
     }
     state.tomb = {
-      ...revision,
+      clock: op.clock,
+      hlc: op.hlc,
+      opId,
       serverVersion,
       ownerUserId: op.ownerUserId,
       deletedAt: now,
@@ -232,7 +259,7 @@ const applyOp = (op: ValidOp, state: KeyState, serverVersion: number, now: numbe
     }
     state.tombDirty = true
   }
-  return { ...base, applied: true, wasExisting }
+  return { opId, success: true, serverVersion, tableName, operation, applied: true, wasExisting }
 }
 
 /**

@@ -127,14 +127,14 @@ export const readKeyStates = Effect.fnUntraced(function*(
         pk,
         rowStored: r !== undefined,
         row: r && {
-          dataJson: r[1],
           clock: r[2],
           hlc: r[3],
           opId: r[4],
           deviceId: r[5],
           serverVersion: r[6],
-          ownerUserId: r[7],
           deleted: r[8] === 1,
+          ownerUserId: r[7],
+          dataJson: r[1],
           createdAt: r[9],
           updatedAt: r[10]
         },
