@@ -2,7 +2,7 @@
  * pull: the change log after a cursor, in two statements (head, then one bounded range read).
  */
 import { SqlClient } from "@effect/sql"
-import { Effect, type Types } from "effect"
+import { Effect } from "effect"
 import { decodeInput } from "../../schema/decode.js"
 import { InvalidInput } from "../../schema/errors.js"
 import { isSyncedTable, userOwnedTable } from "../../schema/tables.js"
@@ -16,8 +16,6 @@ import { PullRequest, type PullResponse, type SessionUser, type SyncChange } fro
 export const PULL_SCAN_WINDOW = 10_000
 
 const decodeRequest = decodeInput(PullRequest, "pull")
-
-type Mutable<A> = Types.Mutable<A>
 
 /** One change-log row as read by pull, in column order (rows are read as arrays: see below). */
 type ChangeRow = readonly [
@@ -83,15 +81,11 @@ export const makePull = Effect.gen(function*() {
     const changes: Array<SyncChange> = new Array(count)
     for (let i = 0; i < count; i++) {
       const r = rows[i]
-      const change: Mutable<SyncChange> = {
-        serverVersion: r[0],
-        tableName: r[1],
-        pk: r[2],
-        op: r[3],
-        stamp: { deviceId: r[7], opId: r[8], hlc: r[6], clock: r[5] }
-      }
-      if (r[4] !== null) change.payload = JSON.parse(r[4])
-      changes[i] = change
+      const stamp = { deviceId: r[7], opId: r[8], hlc: r[6], clock: r[5] }
+      // Whole literals: adding `payload` afterwards gave each change a second hidden class.
+      changes[i] = r[4] === null
+        ? { serverVersion: r[0], tableName: r[1], pk: r[2], op: r[3], stamp }
+        : { serverVersion: r[0], tableName: r[1], pk: r[2], op: r[3], payload: JSON.parse(r[4]), stamp }
     }
     return {
       changes,
