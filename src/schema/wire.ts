@@ -2,24 +2,35 @@
  * Schema definitions of the OR3 sync wire types (contract section 1). Requests are decoded with
  * these on the way in; responses are typed by them on the way out. Limits come from `Limits`.
  */
+/// <reference lib="es2024.string" />
 import { Schema } from "effect"
 import { Limits } from "./limits.js"
 
-/** A lone UTF-16 surrogate: SQLite would store it as U+FFFD, so two different keys could collide. */
-const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
-const wellFormed = <S extends Schema.Schema<string, any, never>>(self: S) =>
-  self.pipe(Schema.filter((text: string) => !loneSurrogate.test(text) || "must be well-formed Unicode"))
-
-/** A string that is trimmed, then 1..max characters long, with no lone surrogate. */
-export const TrimmedString = (max: number) =>
-  wellFormed(Schema.Trim.pipe(Schema.minLength(1), Schema.maxLength(max)))
-
-/** A string of 1..max characters, kept as sent, with no lone surrogate. */
+/**
+ * A string of 1..max characters, kept as sent, with no lone UTF-16 surrogate (SQLite would store
+ * it as U+FFFD, so two different keys could collide). All rules sit in one filter whose message
+ * says which one broke: each stacked refinement is one more parse step (~0.2 us) per value, and a
+ * push decodes several such fields per op. (`isWellFormed` is ES2024, hence the lib reference.)
+ */
 export const BoundedString = (max: number) =>
-  wellFormed(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(max)))
+  Schema.String.pipe(Schema.filter((text) =>
+    text.length === 0 || text.length > max
+      ? `must be 1 to ${max} characters`
+      : text.isWellFormed() || "must be well-formed Unicode"
+  ))
 
-export const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative())
+/** A string that is trimmed, then checked as a `BoundedString`. */
+export const TrimmedString = (max: number) =>
+  Schema.transform(Schema.String, BoundedString(max), {
+    strict: true,
+    decode: (text) => text.trim(),
+    encode: (text) => text
+  })
+
+/** An integer in 0..MAX_SAFE_INTEGER, checked in one filter (see `BoundedString`). */
+export const NonNegativeInt = Schema.Number.pipe(
+  Schema.filter((n) => (Number.isSafeInteger(n) && n >= 0) || "must be a non-negative integer")
+)
 
 export const SyncScope = Schema.Struct({
   workspaceId: TrimmedString(Limits.maxIdentifierLength),
