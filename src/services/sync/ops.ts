@@ -36,20 +36,30 @@ export const failure = (opId: string, errorCode: SyncErrorCode, error: string): 
   error
 })
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) &&
-  (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)
+const isPlainObject = (value: unknown): value is Record<string, unknown> => {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
+}
 
-const utf8Length = (text: string) => Buffer.byteLength(text, "utf8")
+/**
+ * True when `text` takes more than `limit` UTF-8 bytes. A UTF-16 code unit encodes to at most 3
+ * bytes, so a string of at most limit/3 units needs no encoding pass.
+ */
+const utf8LongerThan = (text: string, limit: number) =>
+  text.length * 3 > limit && Buffer.byteLength(text, "utf8") > limit
 
-/** True when `value` nests objects/arrays deeper than `max` (an explicit stack, no recursion). */
+/**
+ * True when `value` nests objects/arrays deeper than `max`. The recursion stops at `max` levels,
+ * so a hostile payload cannot overflow the stack, and a leaf costs no allocation.
+ */
 const nestedDeeperThan = (value: unknown, max: number): boolean => {
-  const stack: Array<[unknown, number]> = [[value, 1]]
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!
-    if (typeof node !== "object" || node === null) continue
-    if (depth > max) return true
-    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1])
+  if (typeof value !== "object" || value === null) return false
+  if (max === 0) return true
+  if (Array.isArray(value)) {
+    for (const child of value) if (nestedDeeperThan(child, max - 1)) return true
+  } else {
+    for (const child of Object.values(value)) if (nestedDeeperThan(child, max - 1)) return true
   }
   return false
 }
@@ -60,6 +70,25 @@ const serverOwnedKeys: Partial<Record<SyncedTableName, ReadonlyArray<string>>> =
 }
 
 /**
+ * The payload as stored: without `workspace_id` and the keys the server owns, stamped with its
+ * owner when it has one. Copied only when something changes: the caller's object stays as sent.
+ */
+const storedPayload = (record: Record<string, unknown>, table: SyncedTableName, owner: string | null) => {
+  const owned = serverOwnedKeys[table]
+  if (owner === null && !("workspace_id" in record) && !owned?.some((key) => key in record)) return record
+  const stored = { ...record }
+  delete stored.workspace_id
+  for (const key of owned ?? []) delete stored[key]
+  if (owner !== null) stored.user_id = owner
+  return stored
+}
+
+const rejected = (opId: string, code: SyncErrorCode, error: string): Unit => ({
+  _tag: "Rejected",
+  result: failure(opId, code, error)
+})
+
+/**
  * Checks one op against the rules every provider applies (contract section 3) and normalizes its
  * payload: `workspace_id` and derived keys (`ref_count` of file_meta) are dropped, a notification
  * is stamped with its owner. `messages.index` / `order_key` pass through exactly as sent.
@@ -68,59 +97,53 @@ const validate = (raw: unknown, index: number, workspaceId: string, session: Ses
   const decoded = decodeOp(raw)
   if (decoded._tag === "Left") {
     const { field, reason } = describeParseError(new ParseResult.ParseError({ issue: decoded.left }), "op")
-    return { _tag: "Rejected", result: failure(rawOpId(raw, index), "VALIDATION_ERROR", `Invalid ${field}: ${reason}`) }
+    return rejected(rawOpId(raw, index), "VALIDATION_ERROR", `Invalid ${field}: ${reason}`)
   }
   const op = decoded.right
-  const reject = (code: SyncErrorCode, error: string): Unit => ({
-    _tag: "Rejected",
-    result: failure(op.stamp.opId, code, error)
-  })
-  if (!isSyncedTable(op.tableName)) return reject("VALIDATION_ERROR", `Invalid table: ${op.tableName}`)
+  const opId = op.stamp.opId
+  if (!isSyncedTable(op.tableName)) return rejected(opId, "VALIDATION_ERROR", `Invalid table: ${op.tableName}`)
   const table = op.tableName
   const payload = op.payload
+  let record: Record<string, unknown> | undefined
   if (payload === undefined || payload === null) {
-    if (op.operation === "put") return reject("VALIDATION_ERROR", `A put on ${table} needs a payload object`)
+    if (op.operation === "put") return rejected(opId, "VALIDATION_ERROR", `A put on ${table} needs a payload object`)
   } else if (!isPlainObject(payload)) {
-    return reject("VALIDATION_ERROR", `Payload for ${table} must be a plain object`)
-  }
-  let ownerUserId: string | null = null
-  let stored: Record<string, unknown> | undefined
-  if (payload != null) {
-    const record = payload as Record<string, unknown>
+    return rejected(opId, "VALIDATION_ERROR", `Payload for ${table} must be a plain object`)
+  } else {
+    record = payload
     if (nestedDeeperThan(record, Limits.maxPayloadDepth)) {
-      return reject("VALIDATION_ERROR", `Payload for ${table} nests deeper than ${Limits.maxPayloadDepth} levels`)
+      return rejected(opId, "VALIDATION_ERROR", `Payload for ${table} nests deeper than ${Limits.maxPayloadDepth} levels`)
     }
-    if ("_id" in record) return reject("VALIDATION_ERROR", `Payload for ${table} must not contain '_id'`)
+    if ("_id" in record) return rejected(opId, "VALIDATION_ERROR", `Payload for ${table} must not contain '_id'`)
     if ("workspace_id" in record && record.workspace_id !== workspaceId) {
-      return reject("VALIDATION_ERROR", `'workspace_id' is immutable: it must equal the scope's workspace`)
+      return rejected(opId, "VALIDATION_ERROR", `'workspace_id' is immutable: it must equal the scope's workspace`)
     }
     const pkField = SyncedTables[table].pkField
     if (pkField in record && record[pkField] !== op.pk) {
-      return reject("VALIDATION_ERROR", `Payload '${pkField}' must match operation pk`)
+      return rejected(opId, "VALIDATION_ERROR", `Payload '${pkField}' must match operation pk`)
     }
     if ("deleted" in record && typeof record.deleted !== "boolean") {
-      return reject("VALIDATION_ERROR", `Payload 'deleted' must be a boolean`)
+      return rejected(opId, "VALIDATION_ERROR", `Payload 'deleted' must be a boolean`)
     }
-    stored = { ...record }
-    delete stored.workspace_id
-    for (const key of serverOwnedKeys[table] ?? []) delete stored[key]
   }
+  let ownerUserId: string | null = null
   if (table === userOwnedTable) {
-    if (session === undefined) return reject("UNAUTHORIZED", "Notifications need a signed-in user")
-    if (stored !== undefined && stored.user_id !== undefined && stored.user_id !== session.userId) {
-      return reject("UNAUTHORIZED", "Forbidden: notification owner mismatch")
+    if (session === undefined) return rejected(opId, "UNAUTHORIZED", "Notifications need a signed-in user")
+    if (record !== undefined && record.user_id !== undefined && record.user_id !== session.userId) {
+      return rejected(opId, "UNAUTHORIZED", "Forbidden: notification owner mismatch")
     }
-    if (stored !== undefined && op.operation === "put") stored.user_id = session.userId
     ownerUserId = session.userId
   }
-  const payloadJson = stored === undefined ? null : JSON.stringify(stored)
-  if (payloadJson !== null && utf8Length(payloadJson) > Limits.maxPayloadBytes) {
-    return reject("OVERSIZED", `Payload too large for ${table}: exceeds ${Limits.maxPayloadBytes} bytes`)
+  const payloadJson = record === undefined
+    ? null
+    : JSON.stringify(storedPayload(record, table, op.operation === "put" ? ownerUserId : null))
+  if (payloadJson !== null && utf8LongerThan(payloadJson, Limits.maxPayloadBytes)) {
+    return rejected(opId, "OVERSIZED", `Payload too large for ${table}: exceeds ${Limits.maxPayloadBytes} bytes`)
   }
   return {
     _tag: "Valid",
     op: {
-      opId: op.stamp.opId,
+      opId,
       tableName: table,
       operation: op.operation,
       pk: op.pk,
@@ -167,8 +190,8 @@ export const prepareOps = (
   session: SessionUser | undefined
 ): ReadonlyArray<Unit> => {
   const units = new Map<string, Unit>()
-  ops.forEach((raw, index) => {
-    const unit = validate(raw, index, workspaceId, session)
+  for (let index = 0; index < ops.length; index++) {
+    const unit = validate(ops[index], index, workspaceId, session)
     const opId = unit._tag === "Valid" ? unit.op.opId : unit.result.opId
     const first = units.get(opId)
     if (first === undefined) {
@@ -179,7 +202,7 @@ export const prepareOps = (
         result: failure(opId, "CONFLICT", `Conflicting operations reuse op_id ${opId}`)
       })
     }
-  })
+  }
   return [...units.values()]
 }
 
