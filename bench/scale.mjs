@@ -13,6 +13,8 @@
  *   pull_head_p50_ms   p50 of `--samples` pulls of a 1000-change page starting just below the head
  *   pull_mid_p50_ms    p50 of `--samples` pulls of a 1000-change page from the middle of the log
  *   rss_mb             process.memoryUsage().rss
+ *   heap_used_mb, heap_total_mb  V8's live heap after the GC, and what V8 keeps committed for it
+ *                      (the young generation stays at its grown size: the gap is mostly that)
  *   db_mb, wal_mb      size of the database file and of its -wal file
  * The measuring pushes add rows too (50 x 100 = 5,000), so a size is reached "at least".
  * Prints progress on stderr, a Markdown table, then one JSON line per metric and size:
@@ -24,7 +26,10 @@
  *                                    [--samples=50] [--sync=NORMAL] [--keep]
  * It imports the built package (dist/): `npm run bench:scale` builds first.
  */
-import { Layer, ManagedRuntime } from "effect"
+// Modules, not the "effect" barrel: the barrel loads every module of effect (~10 MB of RSS), which
+// would be counted against the package whether or not the package loads them.
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
 import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -134,14 +139,16 @@ try {
     const batches = Array.from({ length: samples }, newBatch)
     for (const batch of batches) pushLat.push((await timed(() => pushChecked(batch)))[0])
     gc()
-    const rss = process.memoryUsage().rss / 1048576
+    const memory = process.memoryUsage()
     const result = {
       rows,
       rowsAfter: head,
       push_p50_ms: median(pushLat),
       pull_head_p50_ms: median(headLat),
       pull_mid_p50_ms: median(midLat),
-      rss_mb: rss,
+      rss_mb: memory.rss / 1048576,
+      heap_used_mb: memory.heapUsed / 1048576,
+      heap_total_mb: memory.heapTotal / 1048576,
       db_mb: fileMb(path),
       wal_mb: fileMb(`${path}-wal`)
     }
@@ -159,6 +166,8 @@ const metrics = [
   ["pull_head_p50_ms", "pull p50 ms (1000, head)"],
   ["pull_mid_p50_ms", "pull p50 ms (1000, middle)"],
   ["rss_mb", "RSS MB"],
+  ["heap_used_mb", "V8 heap used MB"],
+  ["heap_total_mb", "V8 heap committed MB"],
   ["db_mb", "database MB"],
   ["wal_mb", "WAL MB"]
 ]
