@@ -15,9 +15,14 @@
  * Both in-process contenders and the host use `--sync` (default NORMAL, the setting of the issue's
  * floor figures; the provider's own default is FULL, which fsyncs every commit: try --sync=FULL).
  * Every push response must be 2xx with every op successful, every pull response 2xx with a page;
- * anything else is counted as an error. Prints a Markdown table, then one JSON line per metric:
+ * anything else is counted as an error. Beside the rates, the CPU time of the serving thread per
+ * request (the host's main thread, read from /proc; the WAL checkpoint worker is not counted):
+ * unlike requests/s it barely moves when other processes take the cores, so push minus
+ * facade_push is the host's own cost per request (HTTP parsing, session, checks, JSON).
+ * Prints a Markdown table, then one JSON line per metric:
  *   {"phase":"push"|"pull"|"floor_push"|"facade_push","metric","value"}
- * metrics: requests_per_s, ops_per_s (push), p50_ms, p99_ms, errors, non_2xx, bad_bodies.
+ * metrics: requests_per_s, ops_per_s (push), p50_ms, p99_ms, cpu_us_per_request, errors, non_2xx,
+ * bad_bodies.
  * Target: push >= 2,000 requests/s at p99 < 50 ms, 0 errors.
  *
  *   node bench/http.mjs [--duration=20] [--connections=50] [--prefill=20000] [--sync=NORMAL]
@@ -26,7 +31,7 @@
 import autocannon from "autocannon"
 import Database from "better-sqlite3"
 import { fork } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -53,6 +58,21 @@ const PULL_LIMIT = 100
 if (args.serve !== undefined) await serve()
 else await main()
 
+/**
+ * CPU microseconds of this process's main thread (Linux: /proc/self/task/<pid>/stat, in clock
+ * ticks of 10 ms, fine over thousands of requests); elsewhere the whole process's.
+ */
+function mainThreadCpuUs() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(fields[11]) + Number(fields[12])) * 10_000
+  } catch {
+    const { user, system } = process.cpuUsage()
+    return user + system
+  }
+}
+
 /** The child: a reference host on 127.0.0.1:0; reports {url, token, workspaceId} over IPC, stops on "stop". */
 async function serve() {
   const dir = mkdtempSync(join(tmpdir(), "or3-bench-http-"))
@@ -66,6 +86,8 @@ async function serve() {
     logError: (message) => logged.push(message)
   })
   const host = await listenReferenceHost(app, { port: 0, hostname: LOOPBACK })
+  let requests = 0
+  host.server.on("request", () => requests++)
   const { userId } = await provider.authWorkspaceStore.getOrCreateUser({ ...identity })
   const { workspaceId } = await provider.authWorkspaceStore.getOrCreateDefaultWorkspace(userId)
   let stopping = false
@@ -81,6 +103,7 @@ async function serve() {
   }
   process.on("message", (message) => {
     if (message?.type === "stop") void stop()
+    if (message?.type === "cpu") process.send({ type: "cpu", cpuUs: mainThreadCpuUs(), requests })
   })
   process.on("disconnect", () => void stop()) // the parent went away
   process.send({ type: "ready", url: host.url, token, workspaceId })
@@ -111,6 +134,19 @@ async function main() {
     child.once("exit", (code) => reject(new Error(`host exited with ${code}`)))
   })
   const { url, token, workspaceId } = ready
+  /** The host's main-thread CPU time and request count so far. */
+  const hostCpu = () =>
+    new Promise((resolve) => {
+      const onMessage = (m) => {
+        if (m?.type !== "cpu") return
+        child.off("message", onMessage)
+        resolve(m)
+      }
+      child.on("message", onMessage)
+      child.send({ type: "cpu" })
+    })
+  /** CPU microseconds per request between two `hostCpu()` readings. */
+  const cpuPerRequest = (before, after) => (after.cpuUs - before.cpuUs) / Math.max(1, after.requests - before.requests)
   const scope = { workspaceId }
   const gen = makeMessageOps({ seed: 0x477 })
   const headers = {
@@ -140,26 +176,30 @@ async function main() {
     process.stderr.write(`prefilled ${head} changes; push phase ${duration} s x ${connections} connections\n`)
 
     const pushBadBodies = { n: 0 }
+    const beforePush = await hostCpu()
     const pushResult = await load("push", {
       path: "/api/sync/push",
       body: () => JSON.stringify(gen.batch(scope, OPS_PER_PUSH)),
       ok: (body) => body.startsWith('{"results":') && !body.includes('"success":false'),
       bad: pushBadBodies
     })
+    const pushCpu = cpuPerRequest(beforePush, await hostCpu())
     head = (await post("/api/sync/push", gen.batch(scope, OPS_PER_PUSH))).serverVersion
     const expectedHead = Math.ceil(prefill / 100) * 100 + (pushResult.requests.total - pushResult.non2xx) * OPS_PER_PUSH + OPS_PER_PUSH
     process.stderr.write(`head after push phase ${head} (expected ${expectedHead} + up to ${connections * OPS_PER_PUSH} in flight at the stop); pull phase\n`)
 
     const pullBadBodies = { n: 0 }
     const cursors = makeMessageOps({ seed: 0xc0 })
+    const beforePull = await hostCpu()
     const pullResult = await load("pull", {
       path: "/api/sync/pull",
       body: () => JSON.stringify({ scope, cursor: cursors.int(head - PULL_LIMIT), limit: PULL_LIMIT }),
       ok: (body) => body.startsWith('{"changes":[{') && body.includes('"hasMore":'),
       bad: pullBadBodies
     })
-    rows.push(summary("push", pushResult, pushBadBodies.n, OPS_PER_PUSH))
-    rows.push(summary("pull", pullResult, pullBadBodies.n, null))
+    const pullCpu = cpuPerRequest(beforePull, await hostCpu())
+    rows.push({ ...summary("push", pushResult, pushBadBodies.n, OPS_PER_PUSH), cpuUs: pushCpu })
+    rows.push({ ...summary("pull", pullResult, pullBadBodies.n, null), cpuUs: pullCpu })
     // Requests still in flight when autocannon stops are applied but not counted: at most one per connection.
     rows.at(-2).headOk = head >= expectedHead && head <= expectedHead + connections * OPS_PER_PUSH
   } finally {
@@ -188,6 +228,7 @@ async function main() {
     try {
       const end = performance.now() + inProcessSeconds * 1000
       const t0 = performance.now()
+      const cpu0 = mainThreadCpuUs()
       while (performance.now() < end) {
         const batch = batchGen.batch(batchScope, OPS_PER_PUSH)
         const s = performance.now()
@@ -196,9 +237,10 @@ async function main() {
         if (r.results.some((x) => x.success !== true)) throw new Error(`${phase}: an op failed`)
       }
       const seconds = (performance.now() - t0) / 1000
+      const cpuUs = (mainThreadCpuUs() - cpu0) / lat.length
       lat.sort((a, b) => a - b)
       const q = (p) => lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)]
-      return { phase, rps: lat.length / seconds, opsPerS: (lat.length * OPS_PER_PUSH) / seconds, p50: q(0.5), p99: q(0.99), errors: 0, non2xx: 0, bad: 0 }
+      return { phase, rps: lat.length / seconds, opsPerS: (lat.length * OPS_PER_PUSH) / seconds, p50: q(0.5), p99: q(0.99), cpuUs, errors: 0, non2xx: 0, bad: 0 }
     } finally {
       await impl.close()
       rmSync(dir, { recursive: true, force: true })
@@ -231,15 +273,19 @@ async function main() {
   const floorRps = rows.find((r) => r.phase === "floor_push").rps
   console.log(`http: ${connections} connections, ${duration} s per phase, ${OPS_PER_PUSH}-op pushes, ` +
     `${PULL_LIMIT}-change pulls, synchronous ${synchronous}, node ${process.version}; host logged ${rows.hostLogged} failures`)
-  console.log("| phase | requests/s | ops/s | p50 ms | p99 ms | errors | non-2xx | bad bodies | vs floor |")
-  console.log("|---|---|---|---|---|---|---|---|---|")
+  console.log("| phase | requests/s | ops/s | p50 ms | p99 ms | CPU us/request | errors | non-2xx | bad bodies | vs floor |")
+  console.log("|---|---|---|---|---|---|---|---|---|---|")
   for (const r of rows) {
     const vs = r.phase === "pull" ? "-" : `${(r.rps / floorRps).toFixed(2)}x`
-    console.log(`| ${r.phase} | ${fmt(r.rps)} | ${fmt(r.opsPerS)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors} | ${r.non2xx} | ${r.bad} | ${vs} |`)
+    console.log(`| ${r.phase} | ${fmt(r.rps)} | ${fmt(r.opsPerS)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.cpuUs)} | ${r.errors} | ${r.non2xx} | ${r.bad} | ${vs} |`)
   }
+  const facadeCpu = rows.find((r) => r.phase === "facade_push").cpuUs
+  const pushCpu = rows.find((r) => r.phase === "push").cpuUs
+  console.log(`host overhead per push (CPU, push - facade_push): ${fmt(pushCpu - facadeCpu)} us ` +
+    `(${Math.round((100 * (pushCpu - facadeCpu)) / pushCpu)}% of the host's CPU per push)`)
   const round = (x) => (x >= 100 ? Math.round(x) : Math.round(x * 1000) / 1000)
   for (const r of rows) {
-    const metrics = { requests_per_s: r.rps, ops_per_s: r.opsPerS, p50_ms: r.p50, p99_ms: r.p99, errors: r.errors, non_2xx: r.non2xx, bad_bodies: r.bad }
+    const metrics = { requests_per_s: r.rps, ops_per_s: r.opsPerS, p50_ms: r.p50, p99_ms: r.p99, cpu_us_per_request: r.cpuUs, errors: r.errors, non_2xx: r.non2xx, bad_bodies: r.bad }
     for (const [metric, value] of Object.entries(metrics)) {
       if (value !== null && value !== undefined) console.log(JSON.stringify({ phase: r.phase, metric, value: round(value) }))
     }
