@@ -38,7 +38,8 @@ export interface ReferenceHostOptions {
    * The shared session cache (the host's LRU with `auth.sessionCacheTtlMs`); by default
    * `makeSessionCache()`: sessions are reused for 60 s. Keep a handle on it to drop sessions after
    * changing memberships outside the host's routes, as the host's admin code does;
-   * `makeSessionCache({ ttlMs: 0 })` resolves every request through the store.
+   * `makeSessionCache({ ttlMs: 0 })` resolves every request through the store. One cache per
+   * host: its entries come from this host's store.
    */
   readonly sessionCache?: SessionCache
   /** Where unexpected failures are reported before the client gets a generic 500. */
