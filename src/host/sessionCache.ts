@@ -6,7 +6,8 @@
  *
  * What it may serve stale is bounded twice: an entry never outlives its TTL, and the routes that
  * change a user's active workspace, or remove or rename a workspace, drop the entries they affect
- * (`forgetIdentity`, `forgetWorkspace`) once the store has committed the change.
+ * (`forgetIdentity`, `forgetWorkspace`) once the store has committed the change. (The host also
+ * caps the TTL at the auth provider's session expiry; the reference host's identities carry none.)
  */
 import type { SessionContext } from "../or3/types.js"
 import type { HostIdentity } from "./types.js"
@@ -40,6 +41,7 @@ interface Entry {
 const keyOf = (identity: Pick<HostIdentity, "provider" | "providerUserId">) =>
   `${identity.provider}\u0000${identity.providerUserId}`
 
+/** A new, empty cache; `{ ttlMs: 0 }` gives one that keeps nothing. */
 export const makeSessionCache = (options: SessionCacheOptions = {}): SessionCache => {
   const ttlMs = options.ttlMs ?? DEFAULT_SESSION_CACHE_TTL_MS
   const maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_SESSION_CACHE_MAX_ENTRIES)
