@@ -67,7 +67,14 @@ export const makeSessionResolver = (
   const resolveRequest = async (event: H3Event): Promise<SessionContext> => {
     const identity = await authenticate(event)
     if (identity === null) return ANONYMOUS
-    const session = await cache.get(identity, () => provision(identity))
+    let session = await cache.get(identity, () => provision(identity))
+    // The role is read on every request, so a member removed or demoted by any path (another
+    // process, an admin tool) loses access at once; only the rest of the session is cached.
+    const role = await store.getWorkspaceRole({ userId: session.user.id, workspaceId: session.workspace.id })
+    if (role !== session.role) {
+      cache.forgetIdentity(identity)
+      session = await cache.get(identity, () => provision(identity))
+    }
     // Where the provider's facades look for the caller; the request id only has to be unique.
     event.context[`${SESSION_CONTEXT_PREFIX}${++requests}_${identity.provider}`] = session
     return session

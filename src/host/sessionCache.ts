@@ -6,10 +6,11 @@
  *
  * What it may serve stale is bounded twice: an entry never outlives its TTL, and the routes that
  * change a user's active workspace, or remove or rename a workspace, drop the entries they affect
- * (`forgetIdentity`, `forgetWorkspace`) once the store has committed the change. (The host also
+ * (`forgetIdentity`, `forgetWorkspace`) once the store has committed the change. The role is not
+ * trusted from here: the resolver reads it again on every request (`session.ts`). (The host also
  * caps the TTL at the auth provider's session expiry; the reference host's identities carry none.)
  */
-import type { SessionContext } from "../or3/types.js"
+import type { ResolvedSession } from "./session.js"
 import type { HostIdentity } from "./types.js"
 
 export interface SessionCacheOptions {
@@ -24,7 +25,7 @@ export const DEFAULT_SESSION_CACHE_MAX_ENTRIES = 1_000
 
 export interface SessionCache {
   /** The cached session of `identity`, or `resolve()`'s, shared by every request that asks meanwhile. */
-  readonly get: (identity: HostIdentity, resolve: () => Promise<SessionContext>) => Promise<SessionContext>
+  readonly get: (identity: HostIdentity, resolve: () => Promise<ResolvedSession>) => Promise<ResolvedSession>
   /** Drops `identity`'s session (after its active workspace changed). */
   readonly forgetIdentity: (identity: Pick<HostIdentity, "provider" | "providerUserId">) => void
   /** Drops every session whose workspace is `workspaceId`, and every one still being resolved. */
@@ -32,7 +33,7 @@ export interface SessionCache {
 }
 
 interface Entry {
-  readonly session: Promise<SessionContext>
+  readonly session: Promise<ResolvedSession>
   readonly expiresAt: number
   /** Known once the session resolved. */
   workspaceId?: string | undefined
