@@ -69,7 +69,6 @@ export { Ids, type IdsShape, nowMillis } from "./services/Ids.js"
 
 // Layers
 export * as Database from "./layers/Database.js"
-export * as Libsql from "./layers/Libsql.js"
 export * as Migrations from "./layers/Migrations.js"
 export * as Sqlite from "./layers/Sqlite.js"
 export * as SqliteConfig from "./layers/SqliteConfig.js"

@@ -6,7 +6,7 @@
 import type { SqlClient } from "@effect/sql"
 import { Config, Effect, Layer, Option } from "effect"
 import { ConfigInvalid } from "../schema/errors.js"
-import * as Libsql from "./Libsql.js"
+import type * as Libsql from "./Libsql.js"
 import * as Sqlite from "./Sqlite.js"
 import type { SqliteInfo } from "./Sqlite.js"
 import type { SqliteOptions } from "./SqliteConfig.js"
@@ -67,6 +67,8 @@ export const layer = (
       const { driver: _, libsql, path, ...rest } = options
       if (driver === "better-sqlite3") return Sqlite.layer({ ...rest, path })
       const url = libsql?.url ?? (path === undefined ? undefined : path.includes(":") ? path : `file:${path}`)
-      return Libsql.layer({ ...rest, url, authToken: libsql?.authToken })
+      // Loaded only when chosen: the libSQL client brings its HTTP and WebSocket stack.
+      const { layer: libsqlLayer } = yield* Effect.promise(() => import("./Libsql.js"))
+      return libsqlLayer({ ...rest, url, authToken: libsql?.authToken })
     })
   )
