@@ -5,7 +5,9 @@
  * so stdout carries only results.
  */
 import { Command } from "@effect/cli"
-import { Effect, Logger, LogLevel } from "effect"
+import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Fs from "node:fs"
 import { toExitCode } from "./CliErrors.js"
 import { backupCommand } from "./commands/backup.js"

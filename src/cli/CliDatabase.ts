@@ -8,8 +8,10 @@
  * the server uses (`OR3_SQLITE_DRIVER`): two SQLite copies must never share a file in one process.
  */
 import { Options } from "@effect/cli"
-import type { SqlClient } from "@effect/sql"
-import { Effect, Layer, Option } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Fs from "node:fs"
 import * as Database from "../layers/Database.js"
 import { libsqlOptionsFromEnv, parseLibsqlUrl } from "../layers/Libsql.js"

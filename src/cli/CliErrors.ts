@@ -3,7 +3,10 @@
  * errors (bad flags, configuration, a missing file, findings) never print a stack trace.
  */
 import { ValidationError } from "@effect/cli"
-import { Cause, Data, Effect, Option } from "effect"
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 
 /** Exit codes, documented in docs/operators.md. */
 export const ExitCode = {

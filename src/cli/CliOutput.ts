@@ -4,7 +4,9 @@
  * (at most one a second per task, so a log file stays readable); with `--json` the plain lines are
  * left out, so scripts read a quiet stderr.
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 
 /** Where text goes; the real one writes to the process streams. */
 export interface Sink {

@@ -5,8 +5,10 @@
  * The path is the argument, else `OR3_SQLITE_DB_PATH`, else `./.data/or3.sqlite`; the other
  * `OR3_SQLITE_*` variables (the driver, the pragmas) apply as they do in the server.
  */
-import { SqlClient } from "@effect/sql"
-import { Config, Console, Effect } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import * as Database from "../layers/Database.js"
 import { appliedMigrations, runMigrations } from "../layers/Migrations.js"
 import * as Sqlite from "../layers/Sqlite.js"

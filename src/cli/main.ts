@@ -2,7 +2,8 @@
 /** The `or3-sqlite` executable (package.json `bin`); see `Cli.ts`. */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, Exit } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import { ExitCode } from "./CliErrors.js"
 import { runCli } from "./Cli.js"
 

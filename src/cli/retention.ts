@@ -2,7 +2,7 @@
  * `gc --retention`: a duration like `30d`, `12h`, `90m`, `2w`, `3600s` or plain seconds, checked
  * against the host's window (`Limits.minRetentionSeconds` .. `Limits.maxRetentionSeconds`).
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { Limits } from "../schema/limits.js"
 import { CliError, ExitCode } from "./CliErrors.js"
 

@@ -4,8 +4,8 @@
  * first column is `workspace_id`).
  */
 import { isRemoteUrl } from "./CliDatabase.js"
-import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
 import { appliedMigrations, pendingMigrations } from "../layers/Migrations.js"
 import { SqliteInfo } from "../layers/Sqlite.js"

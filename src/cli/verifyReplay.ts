@@ -18,8 +18,8 @@
  * during the run and is skipped (counted). A key at or below H was decided by entries up to H.
  * The horizon is read again at the end, so a GC pass running meanwhile only makes keys incomplete.
  */
-import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
 import { SyncedTables, type SyncedTableName, syncedTableNames } from "../schema/tables.js"
 import { compareRevision, type Revision } from "../services/sync/revision.js"

@@ -4,7 +4,7 @@
  * runs one service program; typed errors reach the client as 4xx h3 errors (the host passes store
  * errors through unchanged), anything else as a generic 500.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { AuthWorkspaceStore as HostAuthWorkspaceStore } from "../or3/types.js"
 import { AuthWorkspaceStore, type AuthWorkspaceStoreShape } from "../services/AuthWorkspaceStore.js"
 import { asMutable, type Runner } from "./Runner.js"

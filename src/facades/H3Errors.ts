@@ -3,7 +3,8 @@
  * errors with their own status and message; everything else (defects, SQL errors, interruptions)
  * becomes a 500 with a generic message, after the cause has been logged server-side.
  */
-import { Cause, Option } from "effect"
+import * as Cause from "effect/Cause"
+import * as Option from "effect/Option"
 import { createError, type H3Error } from "h3"
 import {
   type ClientError,

@@ -4,7 +4,9 @@
  * The tracker keeps an in-memory copy, loaded once when the provider starts, answers the hooks
  * from it at once, and persists every change through the service in the background.
  */
-import { Effect, Fiber, type ManagedRuntime } from "effect"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import type * as ManagedRuntime from "effect/ManagedRuntime"
 import type { SyncMaintenanceState } from "../or3/types.js"
 import {
   SyncMaintenance,

@@ -3,7 +3,9 @@
  * log server faults through Effect's logger, and turn the failure into the h3 error the host
  * passes through to the client.
  */
-import { Effect, Exit, type ManagedRuntime } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as ManagedRuntime from "effect/ManagedRuntime"
 import { causeToH3Error, isServerFault } from "./H3Errors.js"
 
 /** Runs `program` as facade operation `operation` (a span and log annotation). */

@@ -4,7 +4,7 @@
  * read it from there instead of resolving the session again, and check the requested workspace
  * against it before any service runs.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { H3Event } from "h3"
 import { Forbidden, InvalidInput } from "../schema/errors.js"
 import type { SessionUser } from "../schema/wire.js"

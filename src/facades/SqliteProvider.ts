@@ -3,8 +3,12 @@
  * connection and the three services, and the Promise facades that run on it. Built once per Nitro
  * app (or CLI process) and disposed when it closes.
  */
-import type { SqlClient } from "@effect/sql"
-import { Cause, Effect, Exit, type Layer, ManagedRuntime } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
 import type { SqliteInfo } from "../layers/Sqlite.js"
 import type { ProviderAdminAdapter } from "../or3/types.js"
 import type { AuthWorkspaceStore } from "../services/AuthWorkspaceStore.js"

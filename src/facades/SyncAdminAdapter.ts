@@ -3,8 +3,9 @@
  * shows about the database and the maintenance passes, and the two GC actions an owner can run
  * on the active workspace.
  */
-import type { SqlClient } from "@effect/sql"
-import { Clock, Effect } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import { appliedMigrations } from "../layers/Migrations.js"
 import { isSqliteVersionBefore, MIN_SAFE_WAL_VERSION, SqliteInfo, type SqliteInfoShape } from "../layers/Sqlite.js"
 import type { AdminWarning, ProviderAdminAction, ProviderAdminAdapter, SyncMaintenanceState } from "../or3/types.js"

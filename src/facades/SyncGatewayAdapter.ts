@@ -3,7 +3,7 @@
  * the event, checks the workspace scope, runs the service program and maps its errors; the sync
  * rules themselves live in the service.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { H3Event } from "h3"
 import type { SyncGatewayAdapter, SyncGatewayCapabilities } from "../or3/types.js"
 import type { Forbidden, InvalidInput } from "../schema/errors.js"

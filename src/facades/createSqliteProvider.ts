@@ -3,7 +3,7 @@
  * the migrations, and resolves to the OR3 facades. Options left out fall back to the
  * `OR3_SQLITE_*` variables (see `layers/SqliteConfig.ts`).
  */
-import { Layer } from "effect"
+import * as Layer from "effect/Layer"
 import * as Migrations from "../layers/Migrations.js"
 import * as Tracing from "../layers/Tracing.js"
 import type { SqliteOptions } from "../layers/SqliteConfig.js"

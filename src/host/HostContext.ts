@@ -4,7 +4,8 @@
  * client with their message (an h3 error passes through with its status; anything else is logged
  * and becomes a generic 500, as a plain `Error` does in the host).
  */
-import { Either, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import { defineEventHandler, type EventHandler, type H3Event, isError } from "h3"
 import { requireCloudMutation, httpError } from "./guards.js"
 import { type Permission, requireCan } from "./permissions.js"

@@ -3,7 +3,7 @@
  * In the reference host there are no deployment admins: the owner of the active workspace is
  * the admin, and both admin routes are owner-only.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import type { Router } from "h3"
 import type { ProviderAdminAdapter } from "../or3/types.js"
 import { CONTROL_BODY_BYTES, readLimitedJsonBody } from "./body.js"

@@ -3,7 +3,9 @@
  * its Effect `Clock`) and the simulated devices (for their HLCs). Moving it two hours ahead is
  * how the demo reaches the host's minimum GC window (3600 s) without waiting for it.
  */
-import { Clock, Duration, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 
 export interface DemoClock {
   readonly now: () => number

@@ -3,7 +3,9 @@
  * table must carry the table's required fields, and its payload is replaced by the normalized one
  * (top-level camelCase keys turned into snake_case; other keys kept). Deletes are not checked.
  */
-import { Either, ParseResult, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import type { SyncedTableName } from "../schema/tables.js"
 
 const common = {

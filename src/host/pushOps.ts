@@ -3,7 +3,8 @@
  * the invalid ones itself, forwards only the valid ones, and merges the adapter's results back in
  * input order. One bad op therefore never costs the rest of the batch a round trip.
  */
-import { Either, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import { describeParseError } from "../schema/decode.js"
 import { Limits } from "../schema/limits.js"
 import { PendingOp, type PushResultItem } from "../schema/wire.js"

@@ -6,7 +6,8 @@
  *
  * Each check returns the decoded reply, or the reason it was refused (for the server log).
  */
-import { Either, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import { describeParseError } from "../schema/decode.js"
 import { Limits } from "../schema/limits.js"
 import {

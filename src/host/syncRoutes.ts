@@ -3,7 +3,7 @@
  * no-store, bounded body, envelope decoding (400), session (401), permission on the request's
  * workspace (403), then the adapter, whose reply must pass the host's checks (502).
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { Router } from "h3"
 import type { PullRequest as HostPullRequest, SnapshotRequest as HostSnapshotRequest } from "../or3/types.js"
 import { Limits } from "../schema/limits.js"

@@ -8,7 +8,9 @@
  * every few milliseconds, and the writer's own `wal_autocheckpoint` stays on at a higher mark, so a
  * stalled worker can never let the WAL grow without limit.
  */
-import { Effect, Runtime, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
 import { createRequire } from "node:module"
 import { Worker } from "node:worker_threads"
 

@@ -3,8 +3,11 @@
  * (`Libsql.layer`), picked by `OR3_SQLITE_DRIVER`. Both give `SqlClient` and `SqliteInfo`, which
  * is all the services and the admin status need.
  */
-import type { SqlClient } from "@effect/sql"
-import { Config, Effect, Layer, Option } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { ConfigInvalid } from "../schema/errors.js"
 import type * as Libsql from "./Libsql.js"
 import * as Sqlite from "./Sqlite.js"

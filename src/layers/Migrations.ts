@@ -3,9 +3,10 @@
  * All pending migrations run in one `BEGIN IMMEDIATE` transaction: a failure leaves the database at
  * the schema it had, and a second process starting at the same time waits, then finds nothing to do.
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as Migrator from "@effect/sql/Migrator"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { MigrationFailed, SchemaTooNew } from "../schema/errors.js"
 import { type MigrationRecord, migrations, migrationsTable } from "../migrations/index.js"
 import * as Database from "./Database.js"

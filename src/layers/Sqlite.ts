@@ -3,9 +3,15 @@
  * pragmas applied, and write transactions that take the write lock before their first read.
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
-import { SqlClient, Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Statement from "@effect/sql/Statement"
 import * as NodeSqlite from "@effect/sql-sqlite-node/SqliteClient"
-import { Cause, Context, Effect, Exit, Layer, Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { ConfigInvalid } from "../schema/errors.js"

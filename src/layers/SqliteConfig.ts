@@ -2,7 +2,10 @@
  * The SQLite settings, read through Effect `Config` from the variables OR3 operators already know
  * (`OR3_SQLITE_*`), validated, and resolved to one file path or `:memory:`.
  */
-import { Config, type ConfigError, Effect, Option } from "effect"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { ConfigInvalid } from "../schema/errors.js"
 
 export const journalModes = ["WAL", "DELETE", "TRUNCATE", "PERSIST", "MEMORY", "OFF"] as const

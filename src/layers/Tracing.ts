@@ -10,7 +10,9 @@
  * A missing package never stops the provider: tracing is an aid, sync is the service. It is logged
  * once as an error naming what to install, and the provider runs untraced.
  */
-import { Config, Effect, Layer } from "effect"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 
 /** What the app installs for `OR3_SQLITE_OTEL=true`. */
 export const otelPackages = [

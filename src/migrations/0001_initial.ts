@@ -2,8 +2,8 @@
  * 0001: users, workspaces and the sync tables. `docs/schema.md` describes every table and index;
  * keep the two in step. Times are epoch milliseconds.
  */
-import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
 import { SyncedTables } from "../schema/tables.js"
 
 const authTables = [

@@ -2,8 +2,8 @@
  * The package's migrations, embedded so that a bundled server needs no migration files on disk.
  * Keys are `NNNN_name`; numbers only grow, and a released migration is never edited.
  */
-import type { SqlClient } from "@effect/sql"
-import type { Effect } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type * as Effect from "effect/Effect"
 import initial from "./0001_initial.js"
 
 export type MigrationRecord = Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>

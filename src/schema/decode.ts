@@ -1,7 +1,9 @@
 /**
  * Decoding of untrusted input: a Schema failure becomes `InvalidInput` naming the first bad field.
  */
-import { Effect, ParseResult, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { InvalidInput } from "./errors.js"
 
 /** Characters of a reason kept: the formatter quotes the bad value, which may be huge. */

@@ -2,7 +2,7 @@
  * The errors a caller can act on. Each carries the data needed to recover and the HTTP status the
  * OR3 host should answer with (`status`); the Promise facades turn them into h3 errors.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** A request argument is malformed or out of range (400). */
 export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {

@@ -2,7 +2,7 @@
  * Schema definitions of the AuthWorkspaceStore inputs and results (contract section 4.2).
  * Names and descriptions follow the workspace endpoints' rules; emails are normalized on decode.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { Limits } from "./limits.js"
 import { BoundedString, NonNegativeInt, TrimmedString } from "./wire.js"
 

@@ -3,7 +3,7 @@
  * these on the way in; responses are typed by them on the way out. Limits come from `Limits`.
  */
 /// <reference lib="es2024.string" />
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { Limits } from "./limits.js"
 
 /**

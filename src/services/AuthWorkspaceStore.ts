@@ -3,8 +3,11 @@
  * over the SqlClient (contract section 4.2). Every method decodes its own input with Schema, so a
  * caller may pass what arrived over the wire; bad input fails with `InvalidInput` and writes nothing.
  */
-import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer, Option } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { layerSqlMemory } from "../layers/Migrations.js"
 import { decodeInput } from "../schema/decode.js"
 import type { Forbidden, InvalidInput, NotFound } from "../schema/errors.js"

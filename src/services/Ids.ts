@@ -2,7 +2,9 @@
  * Ids for users, workspaces, invites and snapshots, behind a service so tests can make them
  * deterministic. Time comes from Effect's `Clock` (tests drive it with `TestClock`).
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { randomUUID } from "node:crypto"
 
 export interface IdsShape {

@@ -3,8 +3,10 @@
  * sections 1-4). Requests are decoded here with Schema, so callers may pass what arrived over the
  * wire; the invariants each method keeps are written where they are kept (see `./sync/*`).
  */
-import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { layerSqlMemory } from "../layers/Migrations.js"
 import type {
   CursorRegressed,

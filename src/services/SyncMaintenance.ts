@@ -3,8 +3,10 @@
  * kept in the `sync_maintenance` table so it survives restarts, with a backlog count that does not
  * scan the whole change log.
  */
-import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { layerSqlMemory } from "../layers/Migrations.js"
 import { Limits } from "../schema/limits.js"
 import { nowMillis } from "./Ids.js"

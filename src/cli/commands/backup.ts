@@ -10,9 +10,9 @@
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { Args, Command } from "@effect/cli"
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as NodeSqlite from "@effect/sql-sqlite-node/SqliteClient"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { SqliteInfo } from "../../layers/Sqlite.js"

@@ -7,8 +7,9 @@
  * sync state in `sync_heads` (a deleted workspace's history is collected too).
  */
 import { Command, Options } from "@effect/cli"
-import { SqlClient } from "@effect/sql"
-import { Effect, Option } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { SyncGateway } from "../../services/SyncGateway.js"
 import { common, requireCurrentSchema, withDatabase } from "../CliDatabase.js"
 import { CliError } from "../CliErrors.js"

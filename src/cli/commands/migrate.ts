@@ -3,7 +3,7 @@
  * transaction (what the server does at boot), or lists them without touching the database.
  */
 import { Command, Options } from "@effect/cli"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { appliedMigrations, pendingMigrations, runMigrations } from "../../layers/Migrations.js"
 import { SqliteInfo } from "../../layers/Sqlite.js"
 import { migrations } from "../../migrations/index.js"

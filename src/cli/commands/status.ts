@@ -1,6 +1,6 @@
 /** `or3-sqlite status`: schema, SQLite, pragmas, sizes and every workspace's sync state. */
 import { Command } from "@effect/cli"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { driverFromEnv } from "../../layers/Database.js"
 import { common, withDatabase } from "../CliDatabase.js"
 import { CliOutput, formatBytes } from "../CliOutput.js"

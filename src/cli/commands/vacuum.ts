@@ -3,9 +3,9 @@
  * VACUUM cannot run inside a transaction; it takes the write lock itself for its whole run, so the
  * server's writes wait (up to their busy_timeout) meanwhile: run it in a quiet period.
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Command } from "@effect/cli"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
 import { SqliteInfo } from "../../layers/Sqlite.js"
 import { common, withDatabase, isRemoteUrl } from "../CliDatabase.js"

@@ -4,8 +4,8 @@
  * complete for a key). Read-only; exits with code 3 when anything is found.
  */
 import { Command } from "@effect/cli"
-import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
 import { common, requireCurrentSchema, withDatabase } from "../CliDatabase.js"
 import { FindingsFound } from "../CliErrors.js"
 import { CliOutput } from "../CliOutput.js"

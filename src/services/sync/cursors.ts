@@ -2,8 +2,8 @@
  * updateCursor: a device's confirmed position in the workspace log, one row per (workspace, device).
  * GC reads the lowest cursor to decide which winning entries every known device already has.
  */
-import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
 import { decodeInput } from "../../schema/decode.js"
 import { CursorRegressed, Forbidden, InvalidInput, Unauthenticated } from "../../schema/errors.js"
 import { type SessionUser, UpdateCursorRequest } from "../../schema/wire.js"

@@ -3,8 +3,8 @@
  * batches, each one short `BEGIN IMMEDIATE` transaction that re-reads what protects history
  * (device cursors, live snapshot chains), so pushes and pulls interleave between batches.
  */
-import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
 import { decodeInput } from "../../schema/decode.js"
 import { Limits } from "../../schema/limits.js"
 import { SyncedTables, type SyncedTableName } from "../../schema/tables.js"

@@ -2,7 +2,7 @@
  * Turns the raw ops of a push into the units the gateway applies: one per distinct opId, each
  * either a validated, normalized op or the result that rejects it. Nothing here reads the database.
  */
-import { ParseResult } from "effect"
+import * as ParseResult from "effect/ParseResult"
 import { describeParseError } from "../../schema/decode.js"
 import { Limits } from "../../schema/limits.js"
 import { isSyncedTable, SyncedTables, type SyncedTableName, userOwnedTable } from "../../schema/tables.js"

@@ -2,8 +2,8 @@
  * pull: the change log after a cursor, in two statements (head, then one bounded range read), both
  * with fixed texts (DirectSql) so they stay prepared.
  */
-import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
 import * as DirectSql from "../../layers/DirectSql.js"
 import { decodeInput } from "../../schema/decode.js"
 import { InvalidInput } from "../../schema/errors.js"

@@ -2,8 +2,9 @@
  * push: one `BEGIN IMMEDIATE` transaction per batch, a fixed number of statements whatever its
  * size (replay lookup, head, state of the touched keys, then one multi-row write per table).
  */
-import { SqlClient } from "@effect/sql"
-import { Effect, type Types } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import type * as Types from "effect/Types"
 import * as DirectSql from "../../layers/DirectSql.js"
 import { decodeInput } from "../../schema/decode.js"
 import { InvalidInput } from "../../schema/errors.js"

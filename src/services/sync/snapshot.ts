@@ -3,8 +3,9 @@
  * pins W and records the chain; later pages are named by an opaque token. Nothing is copied: see
  * `./snapshotPage.ts` for how the state at W is read while pushes continue.
  */
-import { SqlClient } from "@effect/sql"
-import { Effect, Option } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { decodeInput } from "../../schema/decode.js"
 import { Forbidden, InvalidInput, SnapshotExpired } from "../../schema/errors.js"
 import { Limits } from "../../schema/limits.js"

@@ -3,8 +3,8 @@
  * copying anything: a key whose current state is at or below W is read as it is, and a key changed
  * after W is walked back along `prior_version` to its winner at W (docs/sync.md, "Snapshots").
  */
-import type { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
 import { SyncedTables, type SyncedTableName, userOwnedTable } from "../../schema/tables.js"
 import type { SnapshotItem } from "../../schema/wire.js"
 

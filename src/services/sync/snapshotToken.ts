@@ -7,7 +7,7 @@
  * Layout: version byte 1, snapshot id (length byte + UTF-8), table name (length byte + UTF-8),
  * then the pk as UTF-16LE code units up to the end.
  */
-import { Option } from "effect"
+import * as Option from "effect/Option"
 import { Limits } from "../../schema/limits.js"
 
 export interface PagePosition {

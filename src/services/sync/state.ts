@@ -2,7 +2,7 @@
  * The LWW state of the keys a push touches: read in a fixed number of set-based statements, changed
  * in memory in batch order, then written back (only each key's final state).
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type DirectSql, multiRow, writeRows } from "../../layers/DirectSql.js"
 import { SyncedTables, type SyncedTableName } from "../../schema/tables.js"
 import type { PushWinner } from "../../schema/wire.js"

@@ -3,7 +3,9 @@
  * turns storage failures into defects (the store's error channels list only client errors).
  */
 import { SqlError } from "@effect/sql/SqlError"
-import { Effect, ParseResult, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { Limits } from "../../schema/limits.js"
 import { WorkspaceRole } from "../../schema/store.js"
 import { TrimmedString } from "../../schema/wire.js"

@@ -3,8 +3,9 @@
  * workspace_members and workspace_invites; `acceptInviteAndProvisionUser` does all of it in one
  * write transaction, so a failure at any step leaves every table as it was.
  */
-import type { SqlClient } from "@effect/sql"
-import { Effect, Option } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { decodeInput } from "../../schema/decode.js"
 import { InvalidInput, NotFound } from "../../schema/errors.js"
 import {

@@ -2,8 +2,10 @@
  * Workspace invites: storage, and the rules that decide whether a token opens an invite. The host
  * stores only a hash of the token; hashes are compared in constant time (`tokenHashesEqual`).
  */
-import { type SqlClient, SqlSchema } from "@effect/sql"
-import { Effect, Schema } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlSchema from "@effect/sql/SqlSchema"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { Limits } from "../../schema/limits.js"
 import {

@@ -2,8 +2,11 @@
  * Users and their auth accounts. An account row maps `(provider, provider_user_id)` to exactly one
  * user; `users.active_workspace_id` is the pointer the session resolves.
  */
-import { type SqlClient, SqlSchema } from "@effect/sql"
-import { Effect, Option, Schema } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlSchema from "@effect/sql/SqlSchema"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import type { IdsShape } from "../Ids.js"
 
 const IdentityRequest = Schema.Struct({ provider: Schema.String, providerUserId: Schema.String })

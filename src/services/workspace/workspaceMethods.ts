@@ -3,8 +3,9 @@
  * remove and the active pointer. Every read-then-write runs in one write transaction, so a check
  * (role, membership, deleted flag) still holds when the write lands.
  */
-import type { SqlClient } from "@effect/sql"
-import { Effect, Option } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { decodeInput } from "../../schema/decode.js"
 import { Forbidden, NotFound } from "../../schema/errors.js"
 import { CreateWorkspaceInput, UpdateWorkspaceInput, UserWorkspace } from "../../schema/store.js"

@@ -3,8 +3,12 @@
  * `deleted = 0`; a membership of a deleted workspace is kept (an admin may restore it) but grants
  * nothing.
  */
-import { type SqlClient, SqlSchema, type Statement } from "@effect/sql"
-import { Effect, Option, Schema } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlSchema from "@effect/sql/SqlSchema"
+import type * as Statement from "@effect/sql/Statement"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import type { IdsShape } from "../Ids.js"
 import { higherRole, SqliteBoolean, WorkspaceRole } from "./common.js"
 
