@@ -10,9 +10,19 @@
  *
  * Outside a transaction the statement takes the ordinary `@effect/sql` path, so the client's
  * rule of who holds the connection still applies.
+ *
+ * A direct statement is an `sql.execute` span, as a template statement is, when a tracer is
+ * installed (OR3_SQLITE_OTEL, or a test's); with Effect's built-in tracer, which exports nothing,
+ * the span is skipped.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
-import { Context, Effect, FiberRef, Option } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlError from "@effect/sql/SqlError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
 
 export interface DirectSql {
   /** Runs one statement and returns its rows as value arrays, in column order. */
@@ -30,12 +40,27 @@ export const currentObserver = FiberRef.unsafeMake<((sql: string, params: Readon
   undefined
 )
 
+/** The tracer every fiber has unless one is installed. */
+const builtInTracer = Effect.runSync(Effect.tracer)
+
+const traced = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+  fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
+  Context.get(fiber.currentDefaultServices, Tracer.Tracer) !== builtInTracer
+
 export const make = (sql: SqlClient.SqlClient): DirectSql => {
   const values = (text: string, params: ReadonlyArray<unknown>) =>
     Effect.withFiberRuntime<ReadonlyArray<ReadonlyArray<unknown>>, SqlError.SqlError>((fiber) => {
       fiber.getFiberRef(currentObserver)?.(text, params)
       const held = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
-      return Option.isSome(held) ? held.value[0].executeValues(text, params) : sql.unsafe(text, params).values
+      if (Option.isNone(held)) return sql.unsafe(text, params).values
+      const run = held.value[0].executeValues(text, params)
+      return traced(fiber)
+        ? Effect.withSpan(run, "sql.execute", {
+          kind: "client",
+          captureStackTrace: false,
+          attributes: { "db.system.name": "sqlite", "db.query.text": text }
+        })
+        : run
     })
   return { values: values as DirectSql["values"] }
 }
