@@ -14,7 +14,7 @@ import { type PushResult, type PushResultItem, type SessionUser, SyncScope } fro
 import { nowMillis } from "../Ids.js"
 import { failure, prepareOps, sameAsLogged, stableJson, type ValidOp } from "./ops.js"
 import { outranks } from "./revision.js"
-import { current, type KeyState, keyOf, readKeyStates, winnerOf, writeKeyStates } from "./state.js"
+import { current, type KeyState, keyOf, readKeyStates, type RowState, winnerOf, writeKeyStates } from "./state.js"
 
 /** A change-log entry as compared against a replayed op. */
 interface LoggedOp {
@@ -196,6 +196,25 @@ const ownershipError = (op: ValidOp, state: KeyState, session: SessionUser | und
     : undefined
 }
 
+/** The row `op` leaves, with its revision and `content`, in the one property order rows have. */
+const writtenRow = (
+  op: ValidOp,
+  serverVersion: number,
+  now: number,
+  content: Pick<RowState, "deleted" | "ownerUserId" | "dataJson" | "createdAt">
+): RowState => ({
+  clock: op.clock,
+  hlc: op.hlc,
+  opId: op.opId,
+  deviceId: op.deviceId,
+  serverVersion,
+  deleted: content.deleted,
+  ownerUserId: content.ownerUserId,
+  dataJson: content.dataJson,
+  createdAt: content.createdAt,
+  updatedAt: now
+})
+
 /**
  * Applies one new op to its key's state by LWW and returns its result. States are built with one
  * property order (the one `readKeyStates` uses), so every row and tombstone shares a shape.
@@ -220,33 +239,16 @@ const applyOp = (op: ValidOp, state: KeyState, serverVersion: number, now: numbe
   }
   const row = state.row
   if (operation === "put") {
-    state.row = {
-      clock: op.clock,
-      hlc: op.hlc,
-      opId,
-      deviceId: op.deviceId,
-      serverVersion,
+    state.row = writtenRow(op, serverVersion, now, {
       deleted: false,
       ownerUserId: op.ownerUserId,
       dataJson: op.payloadJson!,
-      createdAt: row?.createdAt ?? now,
-      updatedAt: now
-    }
+      createdAt: row?.createdAt ?? now
+    })
     state.rowDirty = true
   } else {
     if (row !== undefined) {
-      state.row = {
-        clock: op.clock,
-        hlc: op.hlc,
-        opId,
-        deviceId: op.deviceId,
-        serverVersion,
-        deleted: true,
-        ownerUserId: row.ownerUserId,
-        dataJson: row.dataJson,
-        createdAt: row.createdAt,
-        updatedAt: now
-      }
+      state.row = writtenRow(op, serverVersion, now, { ...row, deleted: true })
       state.rowDirty = true
     }
     state.tomb = {
