@@ -96,6 +96,36 @@ describe("push", () => {
       assert.strictEqual((yield* dumpWorkspace(ws)).log.length, 1)
     }))
 
+  test("an op breaking a field's rule is refused naming that field, the first one in field order", () =>
+    Effect.gen(function*() {
+      const withStamp = (pk: string, stamp: Record<string, unknown>) => {
+        const op = put({ pk })
+        return { ...op, stamp: { ...op.stamp, ...stamp } }
+      }
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [withStamp("h", { hlc: "h".repeat(Limits.maxHlcLength + 1) }), `Invalid op.stamp.hlc: must be 1 to ${Limits.maxHlcLength} characters`],
+        [withStamp("c", { clock: -1 }), "Invalid op.stamp.clock: must be a non-negative integer"],
+        [put({ pk: "" }), `Invalid op.pk: must be 1 to ${Limits.maxPkLength} characters`],
+        [withStamp("u", { opId: "not-a-uuid" }), `Invalid op.stamp.opId: Expected a Universally Unique Identifier, actual "not-a-uuid"`],
+        [withStamp("d", { deviceId: "   " }), `Invalid op.stamp.deviceId: must be 1 to ${Limits.maxIdentifierLength} characters`],
+        [{ ...put({ pk: "a" }), attempts: 0.5 }, "Invalid op.attempts: must be a non-negative integer"],
+        [withStamp("", { clock: -1 }), `Invalid op.pk: must be 1 to ${Limits.maxPkLength} characters`]
+      ]
+      const result = yield* pushOps(cases.map(([op]) => op))
+      assert.deepStrictEqual(
+        result.results.map((r) => [r.errorCode, r.error]),
+        cases.map(([, error]) => ["VALIDATION_ERROR", error])
+      )
+      assert.strictEqual(result.serverVersion, 0)
+    }))
+
+  test("the device id of a stamp is stored trimmed", () =>
+    Effect.gen(function*() {
+      const result = yield* pushOps([put({ pk: "t", deviceId: "  device-t  " })])
+      assert.isTrue(result.results[0].success)
+      assert.strictEqual((yield* pullAll()).changes[0].stamp.deviceId, "device-t")
+    }))
+
   test("a payload nested deeper than 100 levels is a VALIDATION_ERROR, not a stack overflow", () =>
     Effect.gen(function*() {
       const nest = (depth: number): unknown => (depth === 0 ? "leaf" : [nest(depth - 1)])
