@@ -3,12 +3,15 @@
  * workload.mjs), and the bare Schema decode of `PendingOp` it starts with. Before each rep a full
  * GC runs, then one untimed pass: a forced GC shrinks V8's young generation, and the first pass
  * after it pays for regrowing it (up to 2x on this allocation-heavy code). The median of the
- * measured reps is printed in microseconds per op.
+ * measured reps is printed in microseconds per op, with the bytes each op allocates (one more
+ * pass under V8's sampling heap profiler, every 1 KiB, counting objects the GC has since freed:
+ * the garbage is what later phases pay for).
  *
  *   node bench/prepareOps.mjs [--reps=9] [--warmup=3]
  * It imports the built package (dist/): run `npm run build` first.
  */
 import { ParseResult } from "effect"
+import { Session } from "node:inspector/promises"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { median } from "../../shared/bench/harness.mjs"
@@ -61,7 +64,32 @@ for (let rep = -warmup; rep < reps; rep++) {
   }
 }
 
+/** Bytes allocated per op by one pass of `run`, from a heap-sampling profile. */
+const bytesPerOp = async (inspector, run) => {
+  await inspector.post("HeapProfiler.startSampling", {
+    samplingInterval: 1024,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true
+  })
+  run()
+  const { profile } = await inspector.post("HeapProfiler.stopSampling")
+  let total = 0
+  const walk = (node) => {
+    total += node.selfSize
+    node.children.forEach(walk)
+  }
+  walk(profile.head)
+  return total / opCount
+}
+
+const inspector = new Session()
+inspector.connect()
+await inspector.post("HeapProfiler.enable")
+const bytes = {}
+for (const [name, run] of Object.entries(cases)) bytes[name] = await bytesPerOp(inspector, run)
+inspector.disconnect()
+
 console.log(`W1: ${batches.length} batches, ${opCount} ops, reps ${reps} (+${warmup} warm-up), node ${process.version}`)
 for (const [name, values] of Object.entries(samples)) {
-  console.log(`${name.padEnd(18)} ${median(values).toFixed(2)} us/op  (min ${Math.min(...values).toFixed(2)})`)
+  console.log(`${name.padEnd(18)} ${median(values).toFixed(2)} us/op  (min ${Math.min(...values).toFixed(2)})  ${bytes[name].toFixed(0)} B/op`)
 }
