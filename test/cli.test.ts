@@ -104,6 +104,7 @@ describe("status", () => {
       assert.strictEqual(report.database.driver, "better-sqlite3")
       assert.strictEqual(report.pragmas.journal_mode, "wal")
       assert.strictEqual(report.pragmas.foreign_keys, 1)
+      assert.strictEqual(report.pragmas.cache_size, -16384)
       assert.isAbove(report.database.fileBytes, 0)
       assert.isNumber(report.database.walBytes)
       const [ws] = report.workspaces

@@ -16,7 +16,7 @@ describe("npm run inspect", () => {
       assert.deepStrictEqual(first.appliedNow, ["0001_initial"])
       assert.strictEqual(first.schemaVersion, "0001_initial")
       assert.match(first.sqliteVersion, /^3\.\d+\.\d+$/)
-      assert.deepInclude(first.pragmas, { journal_mode: "wal", synchronous: 2, busy_timeout: 5000, foreign_keys: 1 })
+      assert.deepInclude(first.pragmas, { journal_mode: "wal", synchronous: 2, busy_timeout: 5000, foreign_keys: 1, cache_size: -16384 })
       const counts = new Map(first.rowCounts)
       assert.strictEqual(counts.get(migrationsTable), 1)
       for (const table of ["users", "workspaces", "change_log", "s_messages"]) assert.strictEqual(counts.get(table), 0)
@@ -32,7 +32,7 @@ describe("npm run inspect", () => {
       const text = render(second)
       assert.include(text, `database  ${path}`)
       assert.include(text, "schema    0001_initial\n")
-      assert.include(text, "journal_mode=wal synchronous=FULL busy_timeout=5000 foreign_keys=on")
+      assert.include(text, "journal_mode=wal synchronous=FULL busy_timeout=5000 foreign_keys=on cache_size=-16384")
       assert.match(text, /\n {2}users +1(\n|$)/)
     }))
 

@@ -76,7 +76,7 @@ describe("libSQL write transactions", () => {
       assert.strictEqual(tryWrite(), "free")
     }))
 
-  it.scoped("every connection the SDK opens gets busy_timeout, synchronous and foreign_keys", () =>
+  it.scoped("every connection the SDK opens gets busy_timeout, synchronous, foreign_keys and cache_size", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const sql = yield* libsqlFile(Path.join(dir, "pragmas.sqlite"))
@@ -84,9 +84,10 @@ describe("libSQL write transactions", () => {
         busy: pragma("busy_timeout"),
         sync: pragma("synchronous"),
         fk: pragma("foreign_keys"),
+        cache: pragma("cache_size"),
         journal: pragma("journal_mode")
       }).pipe(Effect.provideService(SqlClient.SqlClient, sql))
-      const expected = { busy: 5000, sync: 2, fk: 1, journal: "wal" }
+      const expected = { busy: 5000, sync: 2, fk: 1, cache: -16384, journal: "wal" }
       assert.deepStrictEqual(yield* read, expected)
       // The SDK gives its connection to the transaction and opens a new one afterwards.
       for (let i = 0; i < 3; i++) {

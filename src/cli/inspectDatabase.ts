@@ -16,7 +16,7 @@ import * as Sqlite from "../layers/Sqlite.js"
 export const DEFAULT_PATH = "./.data/or3.sqlite"
 
 /** The pragmas the layer sets, plus the file's size in pages. */
-const PRAGMAS = ["journal_mode", "synchronous", "busy_timeout", "foreign_keys", "page_size", "page_count"] as const
+const PRAGMAS = ["journal_mode", "synchronous", "busy_timeout", "foreign_keys", "cache_size", "page_size", "page_count"] as const
 
 export interface InspectReport {
   readonly path: string
@@ -70,7 +70,7 @@ export const render = (report: InspectReport): string => {
     }`,
     `pragmas   journal_mode=${pragmas.journal_mode} synchronous=${
       SYNCHRONOUS[Number(pragmas.synchronous)] ?? pragmas.synchronous
-    } busy_timeout=${pragmas.busy_timeout} foreign_keys=${pragmas.foreign_keys === 1 ? "on" : "off"}`,
+    } busy_timeout=${pragmas.busy_timeout} foreign_keys=${pragmas.foreign_keys === 1 ? "on" : "off"} cache_size=${pragmas.cache_size}`,
     `size      ${Number(pragmas.page_count) * Number(pragmas.page_size)} bytes (${pragmas.page_count} pages of ${pragmas.page_size})`,
     `rows`,
     ...report.rowCounts.map(([table, rows]) => `  ${table.padEnd(width)}  ${rows}`)

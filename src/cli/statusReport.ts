@@ -17,6 +17,7 @@ export const STATUS_PRAGMAS = [
   "synchronous",
   "foreign_keys",
   "busy_timeout",
+  "cache_size",
   "page_size",
   "page_count",
   "freelist_count",

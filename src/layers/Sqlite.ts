@@ -34,6 +34,14 @@ export interface SqliteInfoShape {
 
 export class SqliteInfo extends Context.Tag("or3-provider-sqlite/layers/SqliteInfo")<SqliteInfo, SqliteInfoShape>() {}
 
+/**
+ * The connection's page cache, in KiB (SQLite's default is 2 MiB). A push inserts into two indexes
+ * on random keys (opIds, pks); at a million entries their pages no longer fit in 2 MiB and each
+ * batch re-reads ~200 of them from the OS. With 16 MiB, push p50 at 1M rows was 1.22x of p50 at
+ * 10k instead of 1.38x (bench:scale), and RSS did not move measurably.
+ */
+export const PAGE_CACHE_KIB = 16 * 1024
+
 /** SQLite releases before this one can corrupt a WAL database when the WAL is reset. */
 export const MIN_SAFE_WAL_VERSION = "3.51.3"
 
@@ -87,6 +95,7 @@ const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, ConfigI
     yield* sql.unsafe(`PRAGMA journal_mode = ${settings.journalMode}`)
     yield* sql.unsafe(`PRAGMA synchronous = ${settings.synchronous}`)
     yield* sql.unsafe("PRAGMA foreign_keys = ON")
+    yield* sql.unsafe(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`)
     if (settings.backgroundCheckpoint) {
       yield* sql.unsafe(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
       yield* sql.unsafe(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`)
