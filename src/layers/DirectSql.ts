@@ -6,7 +6,7 @@
  * 2-4 us. Inside `sql.withTransaction` the connection is already held, so these statements go to
  * it straight through the driver's `Connection.executeValues`, whose prepared-statement cache
  * keys on the SQL text. The text must therefore be fixed: lists are bound as one JSON parameter
- * (`json_each`) and multi-row writes come in a few fixed sizes (`chunkSizes`).
+ * (`json_each`) and multi-row writes come in a few fixed sizes (`multiRow`, `writeRows`).
  *
  * Outside a transaction the statement takes the ordinary `@effect/sql` path, so the client's
  * rule of who holds the connection still applies.
@@ -70,7 +70,7 @@ export const MAX_CHUNK = 64
 
 /**
  * A multi-row statement: `text(n)` is its SQL for `n` rows of `columns` values, built once per
- * size. `write` splits the rows into power-of-two chunks (64, 32, ..., 1, largest first), so the
+ * size. `writeRows` splits the rows into power-of-two chunks (64, 32, ..., 1, largest first), so the
  * statement has at most seven texts and every one of them stays prepared.
  */
 export interface MultiRow {
@@ -103,8 +103,9 @@ export const writeRows = (
     let offset = 0
     for (let size = MAX_CHUNK; offset < rows.length; size >>= 1) {
       while (rows.length - offset >= size) {
-        const params: Array<unknown> = []
-        for (let i = offset; i < offset + size; i++) params.push(...rows[i])
+        const params = new Array<unknown>(size * statement.columns)
+        let at = 0
+        for (let i = offset; i < offset + size; i++) for (const value of rows[i]) params[at++] = value
         writes.push(direct.values(statement.text(size), params))
         offset += size
       }

@@ -1,6 +1,7 @@
 /**
- * push: one `BEGIN IMMEDIATE` transaction per batch, a fixed number of statements whatever its
- * size (replay lookup, head, state of the touched keys, then one multi-row write per table).
+ * push: one `BEGIN IMMEDIATE` transaction per batch and a handful of statements whatever its size:
+ * the replay lookup, the head, the state of the new ops' keys, then multi-row writes in a few fixed
+ * chunk sizes. The statements run on the transaction's connection (`DirectSql`).
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
