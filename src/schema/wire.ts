@@ -40,12 +40,7 @@ const Trim = Schema.transform(Schema.String, Schema.String, {
 })
 
 /** A string that is trimmed, then checked as a `BoundedString`. */
-export const TrimmedString = (max: number) =>
-  Schema.transform(Schema.String, BoundedString(max), {
-    strict: true,
-    decode: (text) => text.trim(),
-    encode: (text) => text
-  })
+export const TrimmedString = (max: number) => Trim.pipe(Schema.filter((text) => boundedStringIssue(text, max)))
 
 /** An integer in 0..MAX_SAFE_INTEGER, checked in one filter (see `BoundedString`). */
 export const NonNegativeInt = Schema.Number.pipe(Schema.filter(nonNegativeIntIssue))

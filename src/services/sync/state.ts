@@ -4,7 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import { type DirectSql, multiRow, writeRows } from "../../layers/DirectSql.js"
-import { SyncedTables, type SyncedTableName } from "../../schema/tables.js"
+import { syncedTableNames, SyncedTables, type SyncedTableName } from "../../schema/tables.js"
 import type { PushWinner } from "../../schema/wire.js"
 import type { Revision } from "./revision.js"
 
@@ -83,10 +83,9 @@ type TombRecord = readonly [
   createdAt: number
 ]
 
-const tableNames = Object.keys(SyncedTables) as ReadonlyArray<SyncedTableName>
-
-const perTable = <A>(make: (sqlTable: string, tableName: SyncedTableName) => A) =>
-  Object.fromEntries(tableNames.map((name) => [name, make(SyncedTables[name].sqlTable, name)])) as Record<
+/** One statement per synced table, built from its SQL table name. */
+const perTable = <A>(make: (sqlTable: string) => A) =>
+  Object.fromEntries(syncedTableNames.map((name) => [name, make(SyncedTables[name].sqlTable)])) as Record<
     SyncedTableName,
     A
   >
