@@ -1,5 +1,6 @@
 /**
- * push: one `BEGIN IMMEDIATE` transaction per batch and a handful of statements whatever its size:
+ * push: one `BEGIN IMMEDIATE` transaction per batch (shared with the pushes queued behind it:
+ * `groupCommit.ts`) and a handful of statements whatever its size:
  * the replay lookup, the head, the state of the new ops' keys, then multi-row writes in a few fixed
  * chunk sizes. The statements run on the transaction's connection (`DirectSql`).
  */
@@ -13,6 +14,7 @@ import { Limits } from "../../schema/limits.js"
 import { SyncedTables, type SyncedTableName } from "../../schema/tables.js"
 import { type PushResult, type PushResultItem, type SessionUser, SyncScope } from "../../schema/wire.js"
 import { nowMillis } from "../Ids.js"
+import * as GroupCommit from "./groupCommit.js"
 import { failure, prepareOps, sameAsLogged, stableJson, type ValidOp } from "./ops.js"
 import { outranks } from "./revision.js"
 import { current, type KeyState, keyOf, readKeyStates, type RowState, winnerOf, writeKeyStates } from "./state.js"
@@ -73,6 +75,7 @@ const insertEntries = DirectSql.multiRow(13, (values) => `
 export const makePush = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const direct = DirectSql.make(sql)
+  const commits = GroupCommit.make(sql)
 
   const readHead = (workspaceId: string) =>
     Effect.map(direct.values<readonly [number]>(selectHead, [workspaceId]), (rows) => rows[0]?.[0] ?? 0)
@@ -175,7 +178,7 @@ export const makePush = Effect.gen(function*() {
     const valid = units.flatMap((unit) => (unit._tag === "Valid" ? [unit.op] : []))
     const applied = valid.length === 0
       ? { results: new Map<string, PushResultItem>(), head: yield* readHead(scope.workspaceId) }
-      : yield* sql.withTransaction(applyBatch(scope.workspaceId, valid, session))
+      : yield* commits.run(applyBatch(scope.workspaceId, valid, session))
     const results = units.map((unit) => unit._tag === "Valid" ? applied.results.get(unit.op.opId)! : unit.result)
     return { results, serverVersion: applied.head } satisfies PushResult
   }, Effect.catchTag("SqlError", Effect.die))
