@@ -27,7 +27,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { ConfigInvalid } from "../schema/errors.js"
-import { logStart, PAGE_CACHE_KIB, SqliteInfo, type SqliteInfoShape } from "./Sqlite.js"
+import { connectionPragmas, logStart, SqliteInfo, type SqliteInfoShape } from "./Sqlite.js"
 import { readSqliteOptionsFromEnv, resolveSqliteSettings, type SqliteOptions } from "./SqliteConfig.js"
 
 /** libSQL settings as given; every unset one falls back to its variable. */
@@ -176,15 +176,7 @@ const makeContext = (options: LibsqlOptions) =>
       }),
       (client) => Effect.sync(() => client.close())
     )
-    // Values come from allow-lists (SqliteConfig), never from raw input.
-    const pragmas = local
-      ? [
-        `PRAGMA busy_timeout = ${settings.busyTimeoutMs}`,
-        `PRAGMA synchronous = ${settings.synchronous}`,
-        "PRAGMA foreign_keys = ON",
-        `PRAGMA cache_size = -${PAGE_CACHE_KIB}`
-      ]
-      : []
+    const pragmas = local ? connectionPragmas(settings) : []
     const client = yield* LibsqlClient.make({ liveClient: withConnectionPragmas(sdk, pragmas) }).pipe(
       Effect.provide(Reactivity.layer)
     )

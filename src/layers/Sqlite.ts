@@ -42,6 +42,17 @@ export class SqliteInfo extends Context.Tag("or3-provider-sqlite/layers/SqliteIn
  */
 export const PAGE_CACHE_KIB = 16 * 1024
 
+/**
+ * The pragmas every local connection gets, on better-sqlite3 and libSQL alike. Values come from
+ * allow-lists (SqliteConfig), never from raw input.
+ */
+export const connectionPragmas = (settings: SqliteSettings): ReadonlyArray<string> => [
+  `PRAGMA busy_timeout = ${settings.busyTimeoutMs}`,
+  `PRAGMA synchronous = ${settings.synchronous}`,
+  "PRAGMA foreign_keys = ON",
+  `PRAGMA cache_size = -${PAGE_CACHE_KIB}`
+]
+
 /** SQLite releases before this one can corrupt a WAL database when the WAL is reset. */
 export const MIN_SAFE_WAL_VERSION = "3.51.3"
 
@@ -91,11 +102,8 @@ const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, ConfigI
     }).pipe(Effect.provideService(Reactivity.Reactivity, reactivity))
 
     // Values come from allow-lists (SqliteConfig), never from raw input.
-    yield* sql.unsafe(`PRAGMA busy_timeout = ${settings.busyTimeoutMs}`)
+    for (const pragma of connectionPragmas(settings)) yield* sql.unsafe(pragma)
     yield* sql.unsafe(`PRAGMA journal_mode = ${settings.journalMode}`)
-    yield* sql.unsafe(`PRAGMA synchronous = ${settings.synchronous}`)
-    yield* sql.unsafe("PRAGMA foreign_keys = ON")
-    yield* sql.unsafe(`PRAGMA cache_size = -${PAGE_CACHE_KIB}`)
     if (settings.backgroundCheckpoint) {
       yield* sql.unsafe(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
       yield* sql.unsafe(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`)
