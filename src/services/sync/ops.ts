@@ -165,16 +165,18 @@ const rawOpId = (raw: unknown, index: number): string => {
 }
 
 /** JSON with object keys sorted, so two copies of one op compare equal whatever their key order. */
-export const stableJson = (value: unknown): string =>
+const stableJson = (value: unknown): string =>
   JSON.stringify(value, (_key, v) =>
     isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v)
 
-const sameOp = (a: ValidOp, b: ValidOp) =>
+/** True when two stored payloads (JSON, or null for none) hold the same value, whatever the key order. */
+export const samePayload = (a: string | null, b: string | null) =>
+  a === b || (a !== null && b !== null && stableJson(JSON.parse(a)) === stableJson(JSON.parse(b)))
+
+/** True when `a` and `b` are the same op: same key, operation, stamp and (normalized) payload. */
+export const sameOp = (a: ValidOp, b: ValidOp) =>
   a.tableName === b.tableName && a.operation === b.operation && a.pk === b.pk && a.clock === b.clock &&
-  a.hlc === b.hlc && a.deviceId === b.deviceId &&
-  (a.payloadJson === b.payloadJson ||
-    (a.payloadJson !== null && b.payloadJson !== null &&
-      stableJson(JSON.parse(a.payloadJson)) === stableJson(JSON.parse(b.payloadJson))))
+  a.hlc === b.hlc && a.deviceId === b.deviceId && samePayload(a.payloadJson, b.payloadJson)
 
 const sameUnit = (a: Unit, b: Unit) =>
   a._tag === "Valid" && b._tag === "Valid" ? sameOp(a.op, b.op) :
@@ -205,20 +207,4 @@ export const prepareOps = (
   }
   return [...units.values()]
 }
-
-/** True when a stored change-log entry is the same op as `op` (a replay). */
-export const sameAsLogged = (
-  op: ValidOp,
-  row: { table_name: string; op: string; pk: string; clock: number; hlc: string; device_id: string; payload_json: string | null }
-) =>
-  sameOp(op, {
-    ...op,
-    tableName: row.table_name as SyncedTableName,
-    operation: row.op as ValidOp["operation"],
-    pk: row.pk,
-    clock: row.clock,
-    hlc: row.hlc,
-    deviceId: row.device_id,
-    payloadJson: row.payload_json
-  })
 

@@ -15,27 +15,17 @@ import { SyncedTables, type SyncedTableName } from "../../schema/tables.js"
 import { type PushResult, type PushResultItem, type SessionUser, SyncScope } from "../../schema/wire.js"
 import { nowMillis } from "../Ids.js"
 import * as GroupCommit from "./groupCommit.js"
-import { failure, prepareOps, sameAsLogged, stableJson, type ValidOp } from "./ops.js"
+import { failure, prepareOps, sameOp, samePayload, type ValidOp } from "./ops.js"
 import { outranks } from "./revision.js"
 import { current, type KeyState, keyOf, readKeyStates, type RowState, winnerOf, writeKeyStates } from "./state.js"
 
-/** A change-log entry as compared against a replayed op. */
-interface LoggedOp {
-  readonly table_name: string
-  readonly pk: string
-  readonly op: string
-  readonly payload_json: string | null
-  readonly clock: number
-  readonly hlc: string
-  readonly device_id: string
-}
-
+/** A change-log entry of one of the batch's opIds, as `selectLogged` reads it. */
 type LoggedRow = readonly [
   opId: string,
   serverVersion: number,
-  tableName: string,
+  tableName: SyncedTableName,
   pk: string,
-  op: string,
+  op: ValidOp["operation"],
   payloadJson: string | null,
   clock: number,
   hlc: string,
@@ -280,7 +270,7 @@ const purgedReplayResult = (op: ValidOp, state: KeyState): PushResultItem => {
     op.operation === "delete"
       ? row === undefined || (row.deleted && row.deviceId === op.deviceId)
       : row !== undefined && !row.deleted && row.deviceId === op.deviceId && op.payloadJson !== null &&
-        (row.dataJson === op.payloadJson || stableJson(JSON.parse(row.dataJson)) === stableJson(JSON.parse(op.payloadJson)))
+        samePayload(row.dataJson, op.payloadJson)
   )
   return same
     ? {
@@ -295,19 +285,21 @@ const purgedReplayResult = (op: ValidOp, state: KeyState): PushResultItem => {
     : failure(op.opId, "CONFLICT", `Conflicting operation reuses processed op_id ${op.opId}`)
 }
 
-const loggedOp = (row: LoggedRow): LoggedOp => ({
-  table_name: row[2],
+/** `op` as its change-log entry recorded it (the stored payload is already normalized). */
+const loggedAs = (op: ValidOp, row: LoggedRow): ValidOp => ({
+  ...op,
+  tableName: row[2],
   pk: row[3],
-  op: row[4],
-  payload_json: row[5],
+  operation: row[4],
+  payloadJson: row[5],
   clock: row[6],
   hlc: row[7],
-  device_id: row[8]
+  deviceId: row[8]
 })
 
 /** An opId already in the log: the original version when the content matches, else CONFLICT. */
 const replayResult = (op: ValidOp, stored: LoggedRow, applied: boolean): PushResultItem =>
-  sameAsLogged(op, loggedOp(stored))
+  sameOp(op, loggedAs(op, stored))
     ? {
       opId: op.opId,
       success: true,
