@@ -36,7 +36,7 @@ describe("push", () => {
       assert.deepStrictEqual(second.results.map((r) => r.serverVersion), [4, 5])
       assert.strictEqual(second.serverVersion, 5)
       const pulled = yield* pullAll()
-      assert.deepStrictEqual(pulled.changes.map((c) => [c.serverVersion, c.pk]), [[1, "a"], [2, "b"], [3, "c"], [4, "d"], [5, "a"]])
+      assert.deepStrictEqual(pulled.changes.map((c) => [c.serverVersion, c.pk]), [[2, "b"], [3, "c"], [4, "d"], [5, "a"]])
     }))
 
   test("more than 100 ops is an InvalidInput and writes nothing", () =>
@@ -202,7 +202,7 @@ describe("push", () => {
       assert.deepStrictEqual(result.results.map((r) => [r.serverVersion, r.replayed, r.applied]), [[2, undefined, true], [1, true, false]])
     }))
 
-  test("a winner whose log entry GC removed is still a replay, answered with the version its key records", () =>
+  test("a winner whose log entry is missing (a damaged log) is still a replay, answered with the version its key records", () =>
     Effect.gen(function*() {
       const a = put({ pk: "a", clock: 3 })
       const d = del({ pk: "b", clock: 2 })
@@ -404,12 +404,18 @@ describe("pull", () => {
       assert.deepStrictEqual([paged.changes[0].pk, paged.nextCursor, paged.hasMore], ["m1", 1, true])
     }))
 
+  test("a cursor ahead of the head (a restored database) is told to snapshot, with nothing served", () =>
+    Effect.gen(function*() {
+      yield* pushOps([put({ pk: "a" })])
+      const ahead = yield* Effect.flatMap(gateway, (g) => g.pull({ scope, cursor: 7, limit: 10 }, alice))
+      assert.deepStrictEqual(ahead, { changes: [], nextCursor: 7, hasMore: false, oldestRetainedVersion: 0, requiresSnapshot: true })
+    }))
+
   test("bad cursors and limits are InvalidInput", () =>
     Effect.gen(function*() {
       yield* pushOps([put({ pk: "a" })])
       const g = yield* gateway
       for (const request of [
-        { scope, cursor: 2, limit: 10 },
         { scope, cursor: -1, limit: 10 },
         { scope, cursor: 0.5, limit: 10 },
         { scope, cursor: 0, limit: 0 },

@@ -1,6 +1,11 @@
 /**
- * pull: the change log after a cursor, in two statements (head, then one bounded range read), both
- * with fixed texts (DirectSql) so they stay prepared.
+ * pull: the current winners after a cursor, in two statements (head, then one bounded range read),
+ * both with fixed texts (DirectSql) so they stay prepared.
+ *
+ * Serving rule (docs/sync.md): an entry is served only while it is its key's current winner
+ * (`superseded = 0`, kept by push). A device keeps LWW state and never needs a key's intermediate
+ * revisions, and a page then holds at most one change per key, so a client that compares a whole
+ * page against the rows it read before the page (as the OR3 client does) cannot apply a stale one.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
@@ -41,7 +46,7 @@ const selectHead = "SELECT head, horizon FROM sync_heads WHERE workspace_id = ?"
 const selectPage = (filtered: boolean, signedIn: boolean) => `
   SELECT server_version, table_name, pk, op, payload_json, clock, hlc, device_id, op_id
   FROM change_log
-  WHERE workspace_id = ? AND server_version > ? AND server_version <= ?
+  WHERE workspace_id = ? AND server_version > ? AND server_version <= ? AND superseded = 0
     ${filtered ? "AND table_name IN (SELECT value FROM json_each(?))" : ""}
     ${signedIn ? `AND (table_name <> '${userOwnedTable}' OR owner_user_id = ?)` : `AND table_name <> '${userOwnedTable}'`}
   ORDER BY server_version LIMIT ?`
@@ -52,10 +57,17 @@ export const makePull = Effect.gen(function*() {
   const direct = DirectSql.make(yield* SqlClient.SqlClient)
 
   /**
-   * Cursor rule: `nextCursor` is the last version scanned, filtered entries included, so a
-   * filtered pull never stalls; it never goes below the request cursor. The scan is bounded by
-   * the head read first: entries above it may be committing right now and are left for the next
-   * pull, so no change is ever skipped.
+   * Cursor rule: `nextCursor` is the last version scanned, filtered and superseded entries
+   * included, so a filtered pull never stalls; it never goes below the request cursor. The scan is
+   * bounded by the head read first: entries above it may be committing right now and are left for
+   * the next pull. An entry skipped as superseded lost its key to a later entry, which this pull or
+   * a later one serves (a key's winner only ever moves to a higher version), so no state is skipped.
+   *
+   * Retention: only tombstone GC loses what a device may need (a delete it never saw), and the
+   * horizon is the highest such delete. A device whose cursor is below it, or ahead of the head
+   * (the database was restored from a backup), must rebuild from a snapshot; a device at cursor 0
+   * has nothing to rebuild. Below the horizon the changes are still served: a client that ignores
+   * `requiresSnapshot` (older OR3 clients do) then still converges on everything but those deletes.
    */
   const pull = Effect.fn("SyncGateway.pull")(function*(input: unknown, session?: SessionUser) {
     const request = yield* decodeRequest(input)
@@ -64,14 +76,11 @@ export const makePull = Effect.gen(function*() {
     const { workspaceId } = request.scope
     const { cursor, limit } = request
     const [[head, horizon] = [0, 0]] = yield* direct.values<readonly [number, number]>(selectHead, [workspaceId])
+    const oldestRetainedVersion = horizon > 0 ? horizon + 1 : 0
     if (cursor > head) {
-      return yield* new InvalidInput({ field: "pull.cursor", reason: `${cursor} is ahead of the workspace head ${head}` })
+      return { changes: [], nextCursor: cursor, hasMore: false, oldestRetainedVersion, requiresSnapshot: true } satisfies PullResponse
     }
-    const retention = { oldestRetainedVersion: horizon > 0 ? horizon + 1 : 0, requiresSnapshot: cursor < horizon }
-    if (retention.requiresSnapshot) {
-      // Changes below the horizon are gone: serving the rest would let the device skip them.
-      return { changes: [], nextCursor: cursor, hasMore: false, ...retention } satisfies PullResponse
-    }
+    const retention = { oldestRetainedVersion, requiresSnapshot: cursor > 0 && cursor < horizon }
     const windowEnd = Math.min(head, cursor + PULL_SCAN_WINDOW)
     const filtered = request.tables !== undefined && request.tables.length > 0
     const params: Array<unknown> = [workspaceId, cursor, windowEnd]

@@ -57,10 +57,15 @@ const upsertHead = `
   INSERT INTO sync_heads (workspace_id, head) VALUES (?, ?)
   ON CONFLICT (workspace_id) DO UPDATE SET head = excluded.head`
 
-const insertEntries = DirectSql.multiRow(13, (values) => `
+const insertEntries = DirectSql.multiRow(14, (values) => `
   INSERT OR FAIL INTO change_log (workspace_id, server_version, table_name, pk, op, payload_json, clock, hlc,
-    device_id, op_id, owner_user_id, prior_version, created_at)
+    device_id, op_id, owner_user_id, prior_version, created_at, superseded)
   VALUES ${values}`)
+
+/** Marks the entries of the given versions superseded: their keys have a new winner. */
+const supersede = `
+  UPDATE change_log SET superseded = 1
+  WHERE workspace_id = ? AND server_version IN (SELECT value FROM json_each(?))`
 
 export const makePush = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -75,6 +80,10 @@ export const makePush = Effect.gen(function*() {
    * transaction holds the write lock from its first statement, so the head read here is the head,
    * the block head+1..head+n belongs to this batch alone, and every version gets exactly one
    * change-log row (UNIQUE (workspace_id, server_version) would abort the batch otherwise).
+   *
+   * It is also where `superseded` is kept, the flag pull serves by: after the batch, exactly one
+   * entry per key, its final winner's, is unflagged. A new entry is written flagged unless it is
+   * that winner, and the winner the key had before the batch is flagged when it lost its place.
    */
   const applyBatch = Effect.fnUntraced(function*(
     workspaceId: string,
@@ -101,7 +110,8 @@ export const makePush = Effect.gen(function*() {
     const now = yield* nowMillis
 
     let head = base
-    const entries: Array<ReadonlyArray<unknown>> = []
+    const entries: Array<Array<unknown>> = []
+    const entryStates: Array<KeyState> = []
     for (const op of ops) {
       const key = keyOf(op.tableName, op.pk)
       const stored = loggedById.get(op.opId)
@@ -114,7 +124,7 @@ export const makePush = Effect.gen(function*() {
       }
       const state = states.get(key)! // read above: every new op's key is
       if (current(state)?.opId === op.opId) {
-        // The op won and GC has since removed its entry: the key still carries it.
+        // The op won and its entry is missing: the key still carries it.
         results.set(op.opId, purgedReplayResult(op, state))
         continue
       }
@@ -139,11 +149,23 @@ export const makePush = Effect.gen(function*() {
         op.opId,
         op.ownerUserId,
         prior,
-        now
+        now,
+        0
       ])
+      entryStates.push(state)
     }
     if (entries.length > 0) {
+      for (let i = 0; i < entries.length; i++) {
+        if (current(entryStates[i])!.serverVersion !== entries[i][1]) entries[i][13] = 1
+      }
+      const replaced: Array<number> = []
+      for (const state of states.values()) {
+        if (state.storedVersion !== undefined && current(state)!.serverVersion !== state.storedVersion) {
+          replaced.push(state.storedVersion)
+        }
+      }
       yield* DirectSql.writeRows(direct, insertEntries, entries)
+      if (replaced.length > 0) yield* direct.values(supersede, [workspaceId, JSON.stringify(replaced)])
       yield* writeKeyStates(direct, workspaceId, states.values())
       yield* direct.values(upsertHead, [workspaceId, head])
     }
@@ -260,8 +282,9 @@ const applyOp = (op: ValidOp, state: KeyState, serverVersion: number, now: numbe
 }
 
 /**
- * An opId that is its key's current winner but no longer in the log (GC purged the entry): still a
- * replay, answered with the version the key records, when the key holds the same content.
+ * An opId that is its key's current winner but missing from the log (GC never removes a winner's
+ * entry, but a log damaged by hand can lack it): still a replay, answered with the version the key
+ * records, when the key holds the same content, so a retry is never applied twice.
  */
 const purgedReplayResult = (op: ValidOp, state: KeyState): PushResultItem => {
   const { row } = state

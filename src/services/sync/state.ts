@@ -30,6 +30,8 @@ export interface KeyState {
   readonly pk: string
   /** Whether the row is in the database (decides insert or update on write-back). */
   readonly rowStored: boolean
+  /** The version of the key's state as read (its winning entry's), before the batch changed it. */
+  readonly storedVersion: number | undefined
   row: RowState | undefined
   tomb: TombState | undefined
   rowDirty: boolean
@@ -125,6 +127,7 @@ export const readKeyStates = Effect.fnUntraced(function*(
         tableName,
         pk,
         rowStored: r !== undefined,
+        storedVersion: r?.[6] ?? t?.[4],
         row: r && {
           clock: r[2],
           hlc: r[3],

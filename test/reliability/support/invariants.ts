@@ -38,6 +38,9 @@ export const integrityProblems = (db: Raw): Array<string> => {
 const hasTable = (db: Raw, name: string) =>
   db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined
 
+const hasColumn = (db: Raw, table: string, column: string) =>
+  (db.pragma(`table_info("${table}")`) as Array<{ name: string }>).some((info) => info.name === column)
+
 /** Workspaces that have a head or a log entry. */
 export const syncedWorkspaces = (db: Raw): Array<string> =>
   !hasTable(db, "sync_heads") ? [] : (db.prepare(
@@ -89,6 +92,29 @@ export const replayProblems = (db: Raw, workspaceId: string): Array<string> => {
   return diffMaterialized(replay(readLog(db, workspaceId)), rows, tombs).map((line) => `${workspaceId}: ${line}`)
 }
 
+/**
+ * Pull serves exactly one entry per key, its current winner's: the only entry with
+ * `superseded = 0` is the one whose version the key's row (else its tombstone) records, and a key
+ * with no state has none.
+ */
+export const servedProblems = (db: Raw, workspaceId: string): Array<string> => {
+  const { rows, tombs } = readImages(db, workspaceId)
+  const winners = new Map(rows.map((r) => [`${r.table_name}/${r.pk}`, r.server_version]))
+  for (const t of tombs) if (!winners.has(`${t.table_name}/${t.pk}`)) winners.set(`${t.table_name}/${t.pk}`, t.server_version)
+  const served = db.prepare(
+    "SELECT table_name, pk, server_version FROM change_log WHERE workspace_id = ? AND superseded = 0"
+  ).all(workspaceId) as Array<{ table_name: string; pk: string; server_version: number }>
+  const problems: Array<string> = []
+  const servedKeys = new Set<string>()
+  for (const e of served) {
+    const key = `${e.table_name}/${e.pk}`
+    if (winners.get(key) !== e.server_version) problems.push(`${workspaceId}: v${e.server_version} of ${key} is served but the key's winner is v${winners.get(key) ?? " none"}`)
+    servedKeys.add(key)
+  }
+  for (const key of winners.keys()) if (!servedKeys.has(key)) problems.push(`${workspaceId}: ${key} has no served entry`)
+  return problems.slice(0, 10)
+}
+
 export interface Ack {
   readonly workspaceId: string
   readonly opId: string
@@ -123,6 +149,9 @@ export const syncProblems = (db: Raw, acks: Iterable<Ack> = []): Array<string> =
   for (const workspaceId of syncedWorkspaces(db)) {
     problems.push(...versionProblems(db, workspaceId).map((line) => `versions: ${line}`))
     problems.push(...replayProblems(db, workspaceId).map((line) => `replay: ${line}`))
+    if (hasColumn(db, "change_log", "superseded")) {
+      problems.push(...servedProblems(db, workspaceId).map((line) => `served: ${line}`))
+    }
   }
   problems.push(...ackProblems(db, acks).map((line) => `acks: ${line}`))
   return problems
