@@ -2,21 +2,17 @@
  * `verify`'s replay check: each materialized row and tombstone against the change log, replayed by
  * the LWW rule (`compareRevision`: clock, then hlc, then opId).
  *
- * When the log is complete for a key. GC never removes a key's current winner except under rule 4
- * of docs/sync.md, and every such purge raises the workspace `horizon` to at least the purged
- * version; superseded entries (rule 3) may go at any version, but they lost to an entry that is
- * still there or was itself purged under rule 4. So the winning entry of a key whose state has
- * `server_version` V is still in the log when `horizon = 0` or `V > horizon`. For such a key the
- * replay winner (the greatest remaining entry) must be exactly the stored state: same version,
- * revision, device, owner, delete flag and, for a put, payload. For a key whose state is at or
- * below the horizon the winner may be gone; it is compared only if its entry is still there. For
- * every key, no remaining entry may outrank the stored state, and every key in the log must have a
- * row or a tombstone (rows are never hard-deleted; a tombstone goes only while the row keeps it).
+ * The log always holds every key's winning entry (docs/sync.md, "GC rules"): compaction removes
+ * superseded entries only, and tombstone GC forgets a delete together with its row, tombstone and
+ * entry. So for every key with a state, the replay winner (the greatest remaining entry) must be
+ * exactly the stored state: same version, revision, device, owner, delete flag and, for a put,
+ * payload; it must be the key's only entry with `superseded = 0` (what pull serves), and no
+ * remaining entry may outrank it. A key in the log with no row and no tombstone was forgotten: its
+ * remaining entries must all be superseded.
  *
  * Consistency while the server writes: no long transaction is held. The head H is read first and
  * only entries up to H are replayed; a row or tombstone whose `server_version` is above H changed
  * during the run and is skipped (counted). A key at or below H was decided by entries up to H.
- * The horizon is read again at the end, so a GC pass running meanwhile only makes keys incomplete.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
@@ -41,8 +37,6 @@ export interface WorkspaceVerification {
   readonly logEntries: number
   /** Keys compared against their replay winner. */
   readonly keysChecked: number
-  /** Keys whose winner may have been collected (state at or below the horizon, entry gone). */
-  readonly keysIncomplete: number
   /** Keys that changed while verify ran (state above the head read at its start). */
   readonly keysChangedDuring: number
 }
@@ -53,6 +47,12 @@ interface Entry extends Revision {
   readonly payloadHash: string | null
   readonly deviceId: string
   readonly owner: string | null
+}
+
+/** What the replay keeps of one key: its greatest entry, and its entries pull would serve. */
+interface KeyLog {
+  winner: Entry
+  readonly served: Array<number>
 }
 
 const PAGE = 2000
@@ -79,15 +79,15 @@ export const verifyWorkspace = (workspaceId: string, progress: Progress) =>
       SELECT count(*) AS total FROM change_log WHERE workspace_id = ${workspaceId} AND server_version <= ${head}`
 
     // 1. Replay: the greatest entry of each key (memory: one small record per key).
-    const winners = new Map<string, Entry>()
+    const logs = new Map<string, KeyLog>()
     let after = 0
     let scanned = 0
     for (;;) {
       const page = yield* sql<{
         server_version: number; table_name: string; pk: string; op: string; payload_json: string | null
-        clock: number; hlc: string; op_id: string; device_id: string; owner_user_id: string | null
+        clock: number; hlc: string; op_id: string; device_id: string; owner_user_id: string | null; superseded: number
       }>`
-        SELECT server_version, table_name, pk, op, payload_json, clock, hlc, op_id, device_id, owner_user_id
+        SELECT server_version, table_name, pk, op, payload_json, clock, hlc, op_id, device_id, owner_user_id, superseded
         FROM change_log WHERE workspace_id = ${workspaceId} AND server_version > ${after} AND server_version <= ${head}
         ORDER BY server_version LIMIT ${PAGE}`
       for (const e of page) {
@@ -96,8 +96,10 @@ export const verifyWorkspace = (workspaceId: string, progress: Progress) =>
           payloadHash: hash(e.payload_json), deviceId: e.device_id, owner: e.owner_user_id
         }
         const key = keyOf(e.table_name, e.pk)
-        const best = winners.get(key)
-        if (best === undefined || compareRevision(entry, best) > 0) winners.set(key, entry)
+        let log = logs.get(key)
+        if (log === undefined) logs.set(key, (log = { winner: entry, served: [] }))
+        else if (compareRevision(entry, log.winner) > 0) log.winner = entry
+        if (e.superseded === 0) log.served.push(e.server_version)
       }
       scanned += page.length
       yield* progress.update(`${workspaceId}: replaying the change log`, scanned, total)
@@ -107,7 +109,7 @@ export const verifyWorkspace = (workspaceId: string, progress: Progress) =>
 
     const [{ horizon }] = yield* sql<{ horizon: number }>`
       SELECT coalesce(max(horizon), 0) AS horizon FROM sync_heads WHERE workspace_id = ${workspaceId}`
-    const counts = { checked: 0, incomplete: 0, changed: 0 }
+    const counts = { checked: 0, changed: 0 }
 
     /** Compares one key's stored state with its replay winner; `fields` are the state's. */
     const compare = (
@@ -115,21 +117,23 @@ export const verifyWorkspace = (workspaceId: string, progress: Progress) =>
       fields: { deleted: boolean; dataHash?: string | null; deviceId?: string }
     ) => {
       const key = keyOf(table, pk)
-      const winner = winners.get(key)
-      winners.delete(key)
+      const log = logs.get(key)
+      logs.delete(key)
       if (state.server_version > head) return void counts.changed++
+      const winner = log?.winner
       const stored: Revision = { clock: state.clock, hlc: state.hlc, opId: state.op_id }
       if (winner !== undefined && compareRevision(winner, stored) > 0) {
         find("replay", `change-log entry v${winner.version} (${winner.opId}) outranks the stored state v${state.server_version} (${state.op_id})`, table, pk)
         return
       }
-      const complete = horizon === 0 || state.server_version > horizon
       if (winner === undefined || winner.version !== state.server_version) {
-        if (!complete) return void counts.incomplete++
         find("replay", winner === undefined
-          ? `no change-log entry for this key, though its winner v${state.server_version} cannot have been collected (horizon ${horizon})`
+          ? `no change-log entry for this key, though GC never removes its winner v${state.server_version}`
           : `stored state v${state.server_version} (${state.op_id}) but the log's winner is v${winner.version} (${winner.opId})`, table, pk)
         return
+      }
+      if (log!.served.length !== 1 || log!.served[0] !== winner.version) {
+        find("superseded", `pull would serve v${log!.served.join(", v") || " nothing"} for this key; its winner is v${winner.version}`, table, pk)
       }
       counts.checked++
       const diffs: Array<string> = []
@@ -192,10 +196,11 @@ export const verifyWorkspace = (workspaceId: string, progress: Progress) =>
       }
     }
 
-    // 4. Keys in the log with no state at all.
-    for (const [key, entry] of winners) {
+    // 4. Keys in the log with no state at all: forgotten by tombstone GC, so nothing of them is served.
+    for (const [key, log] of logs) {
+      if (log.served.length === 0) continue
       const [table, pk] = key.split("\u0000")
-      find("replay", `the change log has v${entry.version} (${entry.op}) for this key but there is no row and no tombstone`, table, pk)
+      find("replay", `the change log serves v${log.served.join(", v")} for this key but there is no row and no tombstone`, table, pk)
     }
 
     // 5. Heads and cursors.
@@ -217,7 +222,6 @@ export const verifyWorkspace = (workspaceId: string, progress: Progress) =>
         horizon,
         logEntries: scanned,
         keysChecked: counts.checked,
-        keysIncomplete: counts.incomplete,
         keysChangedDuring: counts.changed
       } satisfies WorkspaceVerification
     }

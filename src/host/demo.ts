@@ -2,7 +2,7 @@
  * `npm run demo`: the reference host in-process on an ephemeral loopback port, and two devices
  * of one user syncing over real HTTP through an offline edit, a conflict, a delete and a history
  * GC. It ends by comparing each device's copy with the server's snapshot; the exit code is 0 only
- * when both match it record for record (payload and revision).
+ * when both match its live records (payload and revision) and hold none of its deleted ones live.
  */
 import * as Fs from "node:fs"
 import * as Os from "node:os"
@@ -24,7 +24,7 @@ export interface DemoResult {
   readonly converged: boolean
   /** What differs between a device and the server, one line each; empty when converged. */
   readonly mismatches: ReadonlyArray<string>
-  /** Snapshot pages the returning phone needed: more than 0 when the GC removed its history. */
+  /** Snapshot pages the returning phone needed: more than 0 when GC forgot a delete it may not have seen. */
   readonly snapshotPagesAfterGc: number
 }
 
@@ -66,13 +66,17 @@ const canonical = (value: unknown): string =>
 const comparable = (record: LocalRecord) =>
   canonical({ deleted: record.deleted, revision: record.revision, payload: record.deleted ? null : record.payload })
 
+/**
+ * What differs between a device's copy and the server's. A deleted record and a missing one are
+ * the same to a user: a device may keep a tombstone the server has forgotten (tombstone GC).
+ */
 const differences = (device: Device, server: ReadonlyMap<string, LocalRecord>): Array<string> => {
   const keys = new Set([...device.records.keys(), ...server.keys()])
   return [...keys].sort().flatMap((key) => {
     const mine = device.records.get(key)
     const theirs = server.get(key)
-    if (mine === undefined) return [`${device.name} is missing ${key}`]
-    if (theirs === undefined) return [`${device.name} has ${key}, the server does not`]
+    if (theirs === undefined) return mine === undefined || mine.deleted ? [] : [`${device.name} has ${key}, the server does not`]
+    if (mine === undefined) return theirs.deleted ? [] : [`${device.name} is missing ${key}`]
     return comparable(mine) === comparable(theirs) ? [] : [`${device.name} differs on ${key}`]
   })
 }
@@ -138,14 +142,15 @@ export const runDemo = async (log: (line: string) => void = console.log): Promis
       const gc = await client.post(`/api/sync/${route}`, { scope: { workspaceId }, retentionSeconds: 3600 })
       log(`   POST /api/sync/${route} -> ${gc.status}`)
     }
-    log("   Device cursors idle for over an hour were dropped, then every change-log entry and")
-    log("   tombstone older than an hour was removed; deleted rows still carry their tombstone.")
+    log("   Device cursors idle for over an hour were dropped; superseded change-log entries older")
+    log("   than an hour were compacted, and the delete of m2 (older than an hour, and no cursor")
+    log("   left behind it) was forgotten.")
 
     step("6. The phone comes back online")
     const phoneReport = await phone.sync()
     show(phone, phoneReport)
     log(`   its thread rename lost to the laptop's newer one (${phoneReport.lost} lost), its message was applied;`)
-    log(`   the history it needed was gone, so it rebuilt from a snapshot (${phoneReport.snapshotPages} pages)`)
+    log(`   it may still hold m2, whose delete was forgotten, so it rebuilt from a snapshot (${phoneReport.snapshotPages} pages)`)
 
     step("7. The laptop syncs again and picks up the phone's message")
     show(laptop, await laptop.sync())

@@ -126,7 +126,12 @@ export const makeDevice = (options: {
     })
   }
 
+  /**
+   * Rebuilds the copy from a snapshot: the snapshot replaces it (a record it lacks, such as one
+   * whose delete the server forgot, is dropped). It runs after the push, so nothing is pending.
+   */
   const bootstrap = async (report: SyncReport) => {
+    const rebuilt = new Map<string, LocalRecord>()
     let pageToken: string | null = null
     let highWatermark = 0
     do {
@@ -135,7 +140,7 @@ export const makeDevice = (options: {
       const page = expect<SnapshotResponse>("snapshot", await options.client.post("/api/sync/snapshot", request))
       report.snapshotPages++
       for (const item of page.items) {
-        apply({
+        rebuilt.set(recordKey(item.tableName, item.pk), {
           tableName: item.tableName,
           pk: item.pk,
           deleted: item.kind === "tombstone",
@@ -146,6 +151,8 @@ export const makeDevice = (options: {
       highWatermark = page.highWatermark
       pageToken = page.nextPageToken
     } while (pageToken !== null)
+    records.clear()
+    for (const [key, record] of rebuilt) records.set(key, record)
     cursor = highWatermark
   }
 
@@ -156,7 +163,7 @@ export const makeDevice = (options: {
         await options.client.post("/api/sync/pull", { scope, cursor, limit: PULL_LIMIT })
       )
       if (response.requiresSnapshot) {
-        // The history this cursor needs was collected: rebuild from a snapshot, then go on.
+        // The server forgot a delete this device may not have seen: rebuild, then go on.
         await bootstrap(report)
         continue
       }

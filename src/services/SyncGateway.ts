@@ -28,9 +28,9 @@ export interface GcReport {
   readonly workspaceId: string
   /** Device cursors dropped for being idle longer than the window. */
   readonly expiredCursors: number
-  /** Rows deleted (change-log entries, or tombstones for `gcTombstones`). */
+  /** Rows deleted: change-log entries, or for `gcTombstones` tombstones (stale ones and forgotten deletes). */
   readonly deleted: number
-  /** Highest purged version; pulls from below it must snapshot. */
+  /** Highest version of a forgotten delete; pulls from a cursor in 1..horizon-1 must snapshot. */
   readonly horizon: number
 }
 
@@ -52,9 +52,9 @@ export interface SyncGatewayShape {
     input: unknown,
     session?: SessionUser
   ) => Effect.Effect<void, InvalidInput | Unauthenticated | Forbidden | CursorRegressed>
-  /** Deletes change-log entries no device and no live snapshot needs (see `./sync/gc.ts`). */
+  /** Compacts: deletes superseded change-log entries no live snapshot needs (see `./sync/gc.ts`). */
   readonly gcChangeLog: (input: unknown) => Effect.Effect<GcReport, InvalidInput>
-  /** Deletes tombstones whose delete is still remembered by the row (see `./sync/gc.ts`). */
+  /** Forgets old deletes every device cursor has passed, raising the horizon (see `./sync/gc.ts`). */
   readonly gcTombstones: (input: unknown) => Effect.Effect<GcReport, InvalidInput>
   /** Ids of the workspaces that are not deleted, for the host's maintenance pass. */
   readonly listWorkspaceIds: Effect.Effect<ReadonlyArray<string>>

@@ -4,8 +4,9 @@
  * - Migration: the database is left at the old schema or the complete new one, never between
  *   (the migrations run in one transaction), its data intact, and a rerun finishes the job.
  * - GC (`gcChangeLog` + `gcTombstones` over many rows, in 1000-row transactions): after the kill
- *   the file is sound, nothing GC must not touch changed, every purged entry was purgeable and the
- *   purge horizon covers it, and a rerun ends exactly where an uninterrupted GC ends.
+ *   the file is sound, nothing GC must not touch changed, every removed entry was superseded or
+ *   went with a forgotten delete under the horizon, and a rerun ends exactly where an
+ *   uninterrupted GC ends.
  */
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Fs from "node:fs"
@@ -22,7 +23,7 @@ import {
   schemaFingerprint,
   withRaw
 } from "./support/invariants.js"
-import type { LogEntry, TombImage } from "./support/lwwReplay.js"
+import type { LogEntry, RowImage, TombImage } from "./support/lwwReplay.js"
 import { makeRandom, replayHint, SEED, scaled, timeoutFor } from "./support/knobs.js"
 
 let bundled: (name: string) => string
@@ -113,9 +114,9 @@ describe("SIGKILL during a migration", () => {
 // --- GC ---------------------------------------------------------------------------------------
 
 interface Picture {
-  readonly log: Map<string, Map<number, LogEntry>>
+  readonly log: Map<string, Map<number, LogEntry & { readonly superseded: number }>>
   readonly tombs: Map<string, Map<string, TombImage>>
-  readonly rows: Map<string, string>
+  readonly rows: Map<string, Map<string, RowImage>>
   readonly heads: Map<string, { head: number; horizon: number }>
 }
 
@@ -124,59 +125,68 @@ const picture = (db: Raw): Picture => {
     (db.prepare("SELECT workspace_id, head, horizon FROM sync_heads").all() as Array<{ workspace_id: string; head: number; horizon: number }>)
       .map((h) => [h.workspace_id, { head: h.head, horizon: h.horizon }])
   )
-  const log = new Map<string, Map<number, LogEntry>>()
+  const superseded = db.prepare("SELECT server_version, superseded FROM change_log WHERE workspace_id = ?").raw(true)
+  const log = new Map<string, Map<number, LogEntry & { readonly superseded: number }>>()
   const tombs = new Map<string, Map<string, TombImage>>()
-  const rows = new Map<string, string>()
+  const rows = new Map<string, Map<string, RowImage>>()
   for (const ws of WORKSPACES) {
-    log.set(ws, new Map(readLog(db, ws).map((e) => [e.server_version, e])))
+    const flags = new Map(superseded.all(ws) as Array<[number, number]>)
+    log.set(ws, new Map(readLog(db, ws).map((e) => [e.server_version, { ...e, superseded: flags.get(e.server_version)! }])))
     const images = readImages(db, ws)
     tombs.set(ws, new Map(images.tombs.map((t) => [`${t.table_name}/${t.pk}`, t])))
-    rows.set(ws, JSON.stringify(images.rows.sort((a, b) => (`${a.table_name}/${a.pk}` < `${b.table_name}/${b.pk}` ? -1 : 1))))
+    rows.set(ws, new Map(images.rows.map((r) => [`${r.table_name}/${r.pk}`, r])))
   }
   return { log, tombs, rows, heads }
 }
 
 /**
- * What may differ between the database before GC and after a (possibly cut) GC: entries and
- * tombstones may be gone, nothing else. A purged entry that was its key's winner must be covered
- * by the horizon (pulls from below it must snapshot); a purged tombstone's delete must still be
- * carried by its row.
+ * What may differ between the database before GC and after a (possibly cut) GC (docs/sync.md, "GC
+ * rules"): superseded entries may be gone (compaction); a tombstone whose row has a higher version
+ * may be gone (stale); a key whose winning delete was forgotten is gone whole, its tombstone,
+ * deleted row and winning entry together, at or below the horizon. Nothing else changes.
  */
 const gcProblems = (before: Picture, after: Picture): Array<string> => {
   const problems: Array<string> = []
   for (const ws of WORKSPACES) {
     const head = after.heads.get(ws)!
     if (head.head !== before.heads.get(ws)!.head) problems.push(`${ws}: head moved`)
-    if (after.rows.get(ws) !== before.rows.get(ws)) problems.push(`${ws}: materialized rows changed`)
-    const winners = new Map<string, number>()
-    for (const row of JSON.parse(before.rows.get(ws)!) as Array<{ table_name: string; pk: string; server_version: number }>) {
-      winners.set(`${row.table_name}/${row.pk}`, row.server_version)
-    }
-    for (const [key, t] of before.tombs.get(ws)!) if (!winners.has(key)) winners.set(key, t.server_version)
-    for (const [version, entry] of before.log.get(ws)!) {
-      const kept = after.log.get(ws)!.get(version)
-      if (kept !== undefined) {
-        if (JSON.stringify(kept) !== JSON.stringify(entry)) problems.push(`${ws}: v${version} changed`)
-      } else if (winners.get(`${entry.table_name}/${entry.pk}`) === version && version > head.horizon) {
-        problems.push(`${ws}: winner v${version} purged above the horizon ${head.horizon}`)
+    if (head.horizon < before.heads.get(ws)!.horizon) problems.push(`${ws}: horizon went down`)
+    const [rowsB, rowsA] = [before.rows.get(ws)!, after.rows.get(ws)!]
+    const [tombsB, tombsA] = [before.tombs.get(ws)!, after.tombs.get(ws)!]
+    const [logB, logA] = [before.log.get(ws)!, after.log.get(ws)!]
+    const forgottenWinners = new Set<number>()
+    for (const key of new Set([...rowsB.keys(), ...tombsB.keys()])) {
+      if (rowsA.has(key) || tombsA.has(key)) continue
+      const row = rowsB.get(key)
+      const tomb = tombsB.get(key)
+      const version = row?.server_version ?? tomb!.server_version
+      if (tomb?.server_version !== version || (row !== undefined && row.deleted !== 1)) {
+        problems.push(`${ws}: ${key} was forgotten though its winner v${version} is not a delete its tombstone holds`)
       }
+      if (version > head.horizon) problems.push(`${ws}: ${key} forgotten at v${version}, above the horizon ${head.horizon}`)
+      if (logA.has(version)) problems.push(`${ws}: ${key} forgotten but its winning entry v${version} is still served`)
+      forgottenWinners.add(version)
     }
-    for (const version of after.log.get(ws)!.keys()) {
-      if (!before.log.get(ws)!.has(version)) problems.push(`${ws}: v${version} appeared`)
+    for (const [key, row] of rowsA) {
+      if (JSON.stringify(rowsB.get(key)) !== JSON.stringify(row)) problems.push(`${ws}: row ${key} changed or appeared`)
     }
-    const rowsNow = new Map(
-      (JSON.parse(after.rows.get(ws)!) as Array<{ table_name: string; pk: string; server_version: number }>).map((
-        r
-      ) => [`${r.table_name}/${r.pk}`, r.server_version])
-    )
-    for (const [key, tomb] of before.tombs.get(ws)!) {
-      const kept = after.tombs.get(ws)!.get(key)
+    for (const [key, tomb] of tombsB) {
+      const kept = tombsA.get(key)
       if (kept !== undefined) {
         if (JSON.stringify(kept) !== JSON.stringify(tomb)) problems.push(`${ws}: tombstone ${key} changed`)
-      } else if ((rowsNow.get(key) ?? -1) < tomb.server_version) {
-        problems.push(`${ws}: tombstone ${key} purged though no row carries its delete`)
+      } else if (rowsA.has(key) && rowsA.get(key)!.server_version <= tomb.server_version) {
+        problems.push(`${ws}: tombstone ${key} dropped though its row still holds that delete`)
       }
     }
+    for (const [version, entry] of logB) {
+      const kept = logA.get(version)
+      if (kept !== undefined) {
+        if (JSON.stringify(kept) !== JSON.stringify(entry)) problems.push(`${ws}: v${version} changed`)
+      } else if (entry.superseded !== 1 && !forgottenWinners.has(version)) {
+        problems.push(`${ws}: v${version} removed though it is its key's winner`)
+      }
+    }
+    for (const version of logA.keys()) if (!logB.has(version)) problems.push(`${ws}: v${version} appeared`)
   }
   return problems
 }
@@ -192,7 +202,7 @@ describe("SIGKILL during history GC", () => {
     const before = withRaw(seeded, picture)
     const entries = [...before.log.values()].reduce((n, log) => n + log.size, 0)
     // Two days on, with a one-hour window: every entry is old enough. One device per workspace
-    // confirmed half of the log (just before GC, so its cursor is fresh): winners past it stay.
+    // confirmed half of the log (just before GC, so its cursor is fresh): deletes past it stay.
     const gcConfig = JSON.stringify({
       workspaces: WORKSPACES,
       retentionSeconds: 3600,
@@ -216,6 +226,11 @@ describe("SIGKILL during history GC", () => {
     const purged = entries - [...expected.log.values()].reduce((n, log) => n + log.size, 0)
     assert.isAbove(purged, entries / 3, "GC had little to do; the test would prove nothing")
     assert.isBelow(purged, entries, "the cursors protected nothing")
+    for (const ws of WORKSPACES) {
+      const { horizon } = expected.heads.get(ws)!
+      assert.isAbove(horizon, 0, `${ws}: GC forgot no delete`)
+      assert.isAtMost(horizon, Math.floor(before.heads.get(ws)!.head / 2), `${ws}: a delete past the cursor was forgotten`)
+    }
 
     let cut = 0
     for (let cycle = 0; cycle < cycles; cycle++) {

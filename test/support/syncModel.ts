@@ -161,3 +161,35 @@ export const serverState = (workspaceId: string, userId: string | undefined) =>
 /** Both states as sorted plain objects, for a readable deepStrictEqual. */
 export const sorted = (state: StateView) =>
   Object.fromEntries([...state.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+
+/** The live keys of a state: a deleted key and a missing one look the same to a user. */
+export const live = (state: StateView): StateView => new Map([...state].filter(([, view]) => !view.deleted))
+
+/**
+ * A device has converged when its live keys are exactly the server's (payload and revision), and
+ * no key the server holds deleted is live on it. It may keep a tombstone the server has forgotten.
+ *
+ * `forgotten` (key -> revision of a delete tombstone GC forgot) names the one divergence GC is
+ * allowed to cause (docs/sync.md, "What the window bounds"): once a delete is forgotten, a put for
+ * its key is a new key to the server, while a device that still remembers the delete keeps
+ * refusing a put that does not outrank it.
+ */
+export const assertConverged = (
+  device: StateView,
+  server: StateView,
+  message: string,
+  forgotten: ReadonlyMap<string, Revision> = new Map()
+) => {
+  const resurrected = (key: string) => {
+    const mine = device.get(key)
+    const theirs = server.get(key)
+    return mine?.deleted === true && forgotten.has(key) &&
+      compareRevision(mine.revision, forgotten.get(key)!) >= 0 &&
+      (theirs === undefined || compareRevision(theirs.revision, mine.revision) < 0)
+  }
+  const keep = (state: StateView) => new Map([...live(state)].filter(([key]) => !resurrected(key)))
+  assert.deepStrictEqual(sorted(keep(device)), sorted(keep(server)), message)
+  for (const [key, view] of server) {
+    if (view.deleted) assert.isFalse(device.get(key)?.deleted === false, `${message}: ${key} is deleted on the server`)
+  }
+}

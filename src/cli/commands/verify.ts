@@ -22,7 +22,7 @@ const render = (report: VerifyReport) =>
   [
     `integrity_check: ${report.integrity.join("; ")}`,
     ...report.workspaces.map((ws) =>
-      `  ${ws.workspaceId}: head ${ws.head}, horizon ${ws.horizon}, ${ws.logEntries} log entries; ${ws.keysChecked} keys match the replay, ${ws.keysIncomplete} not checkable (winner collected), ${ws.keysChangedDuring} changed during the run`
+      `  ${ws.workspaceId}: head ${ws.head}, horizon ${ws.horizon}, ${ws.logEntries} log entries; ${ws.keysChecked} keys match the replay, ${ws.keysChangedDuring} changed during the run`
     ),
     ...report.findings.map((f) =>
       `FINDING [${f.check}]${f.workspaceId === undefined ? "" : ` ${f.workspaceId}`}${f.table === undefined ? "" : ` ${f.table}`}${

@@ -1,7 +1,8 @@
 /**
- * History GC: gcChangeLog and gcTombstones (docs/sync.md "GC rules"). Both work in bounded
- * batches, each one short `BEGIN IMMEDIATE` transaction that re-reads what protects history
- * (device cursors, live snapshot chains), so pushes and pulls interleave between batches.
+ * History GC (docs/sync.md "GC rules"): gcChangeLog compacts (it removes superseded entries, never
+ * a key's current winner), gcTombstones forgets old deletes. Both work in bounded batches, each one
+ * short `BEGIN IMMEDIATE` transaction that re-reads what protects history (device cursors, live
+ * snapshot chains), so pushes and pulls interleave between batches.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
@@ -67,8 +68,9 @@ export const makeGc = Effect.gen(function*() {
   })
 
   /**
-   * Rule 1: cursors idle for longer than the window stop protecting history (a device that comes
-   * back later finds `cursor < horizon` and snapshots), and expired snapshot chains stop pinning it.
+   * Rule 1: cursors idle for longer than the window stop protecting deletes from tombstone GC (a
+   * device that comes back later may find `cursor < horizon` and snapshots), and expired snapshot
+   * chains stop pinning history.
    */
   const expire = Effect.fnUntraced(function*(workspaceId: string, cutoff: number) {
     let expiredCursors = 0
@@ -107,81 +109,95 @@ export const makeGc = Effect.gen(function*() {
   })
 
   /**
-   * One batch of change-log GC: the next entries after `after`, at most `batch`, no newer than the
-   * lowest live watermark P (rule 2), stopping at the first entry inside the window. An entry that
-   * is not its key's winner goes when the winner is at or below P (rule 3: every device reading
-   * it reads the winner too). A winner goes only when every remaining cursor is at or past it and
-   * no chain is live (rule 4), and raises the horizon: a cursor below it can no longer be served.
+   * One batch of compaction (rule 2): the next superseded entries after `after`, at most `batch`,
+   * through the partial index `change_log_superseded`, stopping at the first entry inside the
+   * window. Pull never serves them, and a retry of their op is answered by LWW ("Idempotency after
+   * GC"), so with no live snapshot chain every one goes. A live chain may still walk through an
+   * entry (`prior_version`) to its state at W: then an entry goes only when its key's current
+   * winner is at or below P, the lowest live watermark (no chain starts its walk above P), or when
+   * its key has no state at all (purged by tombstone GC, which waits for no live chain: every live
+   * chain began after the purge). Current winners are never touched, so nothing a device needs is
+   * lost and the horizon does not move.
    */
   const changeLogBatch = (workspaceId: string, cutoff: number, after: number) =>
     sql.withTransaction(Effect.gen(function*() {
       const guards = yield* readGuards(workspaceId, yield* nowMillis)
-      const upper = guards.minWatermark ?? guards.head
       const scanned = yield* sql<Keyed & { created_at: number }>`
         SELECT server_version, table_name, pk, created_at FROM change_log
-        WHERE workspace_id = ${workspaceId} AND server_version > ${after} AND server_version <= ${upper}
+        WHERE workspace_id = ${workspaceId} AND superseded = 1 AND server_version > ${after}
         ORDER BY server_version LIMIT ${batch}`
       const { old, reachedNew } = olderThan(scanned.map((e) => ({ ...e, at: e.created_at })), cutoff)
       const doomed: Array<number> = []
-      let purgedWinner = 0
-      for (const [table, entries] of groupByTable(old)) {
-        const current = yield* winners(workspaceId, table, entries.map((e) => e.pk))
-        for (const e of entries) {
-          const winner = current.get(e.pk)
-          if (winner === undefined) continue
-          if (e.server_version !== winner) {
-            if (guards.minWatermark === null || winner <= guards.minWatermark) doomed.push(e.server_version)
-          } else if (guards.minWatermark === null && (guards.minCursor === null || winner <= guards.minCursor)) {
-            doomed.push(e.server_version)
-            purgedWinner = Math.max(purgedWinner, winner)
+      const watermark = guards.minWatermark
+      if (watermark === null) {
+        for (const e of old) doomed.push(e.server_version)
+      } else {
+        for (const [table, entries] of groupByTable(old)) {
+          const current = yield* winners(workspaceId, table, entries.map((e) => e.pk))
+          for (const e of entries) {
+            const winner = current.get(e.pk)
+            if (winner === undefined || winner <= watermark) doomed.push(e.server_version)
           }
         }
       }
       if (doomed.length > 0) {
         yield* sql`DELETE FROM change_log WHERE workspace_id = ${workspaceId} AND server_version IN ${sql.in(doomed)}`
       }
-      if (purgedWinner > guards.horizon) {
-        yield* sql`UPDATE sync_heads SET horizon = ${purgedWinner} WHERE workspace_id = ${workspaceId}`
-      }
       return {
         deleted: doomed.length,
-        horizon: Math.max(guards.horizon, purgedWinner),
+        horizon: guards.horizon,
         last: old.length > 0 ? old[old.length - 1].server_version : after,
         done: reachedNew || scanned.length < batch
       }
     }))
 
   /**
-   * One batch of tombstone GC (rule 5): tombstones older than the window, at or behind every
-   * cursor and every live watermark, whose key still has a row carrying that delete or a newer
-   * revision. The row then decides LWW exactly as the tombstone did, so a stale put arriving after
-   * GC still loses. A tombstone that is a key's only state (no row) is kept.
+   * One batch of tombstone GC (rules 3-4): tombstones older than the window and at or behind every
+   * remaining cursor C, in version order. A tombstone whose row has moved on (a later entry won the
+   * key) remembers nothing the row does not: it goes. A tombstone that holds its key's winning
+   * delete is the last memory of that delete: with no live snapshot chain, the key is forgotten
+   * (tombstone, deleted row, winning entry) and the horizon rises to the delete's version. Every
+   * device with a cursor has pulled past it; a device without one (its cursor expired, rule 1) may
+   * still hold the row, and its cursor is below the horizon: it is told to rebuild from a snapshot.
    */
   const tombstoneBatch = (workspaceId: string, cutoff: number, after: number) =>
     sql.withTransaction(Effect.gen(function*() {
       const guards = yield* readGuards(workspaceId, yield* nowMillis)
-      const upper = Math.min(guards.head, guards.minCursor ?? Infinity, guards.minWatermark ?? Infinity)
+      const upper = Math.min(guards.head, guards.minCursor ?? Infinity)
       const scanned = yield* sql<Keyed & { deleted_at: number }>`
         SELECT table_name, pk, server_version, deleted_at FROM tombstones
         WHERE workspace_id = ${workspaceId} AND server_version > ${after} AND server_version <= ${upper}
         ORDER BY server_version LIMIT ${batch}`
       const { old, reachedNew } = olderThan(scanned.map((t) => ({ ...t, at: t.deleted_at })), cutoff)
       let deleted = 0
+      let horizon = guards.horizon
       for (const [table, tombs] of groupByTable(old)) {
+        const rowTable = sql(SyncedTables[table].sqlTable)
         const rows = yield* sql<{ pk: string; server_version: number }>`
-          SELECT pk, server_version FROM ${sql(SyncedTables[table].sqlTable)}
+          SELECT pk, server_version FROM ${rowTable}
           WHERE workspace_id = ${workspaceId} AND pk IN ${sql.in(tombs.map((t) => t.pk))}`
         const rowVersion = new Map(rows.map((r) => [r.pk, r.server_version]))
-        const doomed = tombs.filter((t) => (rowVersion.get(t.pk) ?? -1) >= t.server_version).map((t) => t.pk)
+        const stale = tombs.filter((t) => (rowVersion.get(t.pk) ?? -1) > t.server_version)
+        const forgotten = guards.minWatermark === null ? tombs.filter((t) => !stale.includes(t)) : []
+        const doomed = [...stale, ...forgotten]
         if (doomed.length === 0) continue
         yield* sql`
           DELETE FROM tombstones
-          WHERE workspace_id = ${workspaceId} AND table_name = ${table} AND pk IN ${sql.in(doomed)}`
+          WHERE workspace_id = ${workspaceId} AND table_name = ${table} AND pk IN ${sql.in(doomed.map((t) => t.pk))}`
+        if (forgotten.length > 0) {
+          yield* sql`DELETE FROM ${rowTable} WHERE workspace_id = ${workspaceId} AND pk IN ${sql.in(forgotten.map((t) => t.pk))}`
+          const versions = forgotten.map((t) => t.server_version)
+          yield* sql`DELETE FROM change_log WHERE workspace_id = ${workspaceId} AND server_version IN ${sql.in(versions)}`
+          horizon = Math.max(horizon, ...versions)
+        }
         deleted += doomed.length
+      }
+      if (horizon > guards.horizon) {
+        yield* sql`UPDATE sync_heads SET horizon = ${horizon} WHERE workspace_id = ${workspaceId}`
       }
       return {
         deleted,
-        horizon: guards.horizon,
+        horizon,
         last: old.length > 0 ? old[old.length - 1].server_version : after,
         done: reachedNew || scanned.length < batch
       }
@@ -205,13 +221,13 @@ export const makeGc = Effect.gen(function*() {
     }
   })
 
-  /** Deletes the change-log entries no remaining device and no live snapshot chain needs. */
+  /** Deletes superseded change-log entries older than the window that no live snapshot chain needs. */
   const gcChangeLog = Effect.fn("SyncGateway.gcChangeLog")(
     (input: unknown) => run(input, changeLogBatch),
     Effect.catchTag("SqlError", Effect.die)
   )
 
-  /** Deletes the tombstones whose delete the row still remembers. */
+  /** Deletes tombstones older than the window: stale ones, and (forgetting them) old deletes every cursor has passed. */
   const gcTombstones = Effect.fn("SyncGateway.gcTombstones")(
     (input: unknown) => run(input, tombstoneBatch),
     Effect.catchTag("SqlError", Effect.die)

@@ -98,9 +98,9 @@ export const readCandidates = Effect.fnUntraced(function*(
  * The winner at W of keys whose current state is newer than W, in one recursive statement: from
  * the current winning entry, follow `prior_version` (the winner just before each entry) until it
  * is at or below W. That version is the winner at W (0: the key did not exist yet). Every step
- * is a point lookup in `change_log_version`. GC keeps every entry a live chain walks (rules 2-4);
- * a winner at W that is gone (purged before the chain began) is recovered from the tombstone
- * when it was the delete the tombstone still holds, else reported `Lost`.
+ * is a point lookup in `change_log_version`. GC keeps every entry a live chain walks (docs/sync.md,
+ * rules 2 and 4); a winner at W missing from a damaged or 0.1-era log is recovered from the
+ * tombstone when it was the delete the tombstone still holds, else reported `Lost`.
  */
 export const walkBack = Effect.fnUntraced(function*(
   sql: SqlClient.SqlClient,
