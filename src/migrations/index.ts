@@ -5,11 +5,13 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type * as Effect from "effect/Effect"
 import initial from "./0001_initial.js"
+import admin from "./0002_admin.js"
 
 export type MigrationRecord = Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>>
 
 export const migrations: MigrationRecord = {
-  "0001_initial": initial
+  "0001_initial": initial,
+  "0002_admin": admin
 }
 
 /** The ledger table: package-prefixed, so it never meets another tool's migrations. */
