@@ -5,42 +5,22 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Logger, LogLevel } from "effect"
-import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { layerSqlFile } from "../src/layers/Migrations.js"
 import { WorkspaceSettingsStore } from "../src/services/WorkspaceSettingsStore.js"
 import { tempDir } from "./helpers/foundation.js"
+import { startReadyChild } from "./support/childProcess.js"
 import { buildCli } from "./support/cliBuild.js"
 
 const INCREMENTS = 150
 const script = fileURLToPath(new URL("./fixtures/settings-cas.mjs", import.meta.url))
 
-/** The child, started; resolves its result once it exits. */
-const startChild = (path: string) =>
-  Effect.gen(function*() {
-    const core = Path.join(Path.dirname(Path.dirname(buildCli())), "index.js")
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        ChildProcess.spawn(process.execPath, [script, core, path, String(INCREMENTS)], { stdio: ["ignore", "pipe", "pipe"] })),
-      (child) => Effect.sync(() => child.exitCode === null && child.kill())
-    )
-    let stdout = ""
-    let stderr = ""
-    const ready = new Promise<void>((resolve) =>
-      child.stdout.on("data", (chunk) => {
-        stdout += chunk
-        if (stdout.includes("ready\n")) resolve()
-      }))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    const done = new Promise<{ succeeded: number; attempts: number }>((resolve, reject) =>
-      child.on("close", (code) =>
-        code === 0
-          ? resolve(JSON.parse(stdout.trim().split("\n").at(-1)!))
-          : reject(new Error(`child exited with ${code}: ${stderr}`))))
-    yield* Effect.promise(() => Promise.race([ready, done]))
-    return Effect.promise(() => done)
-  })
+/** The child, started (the built package, as another server process would load it). */
+const startChild = (path: string) => {
+  const core = Path.join(Path.dirname(Path.dirname(buildCli())), "index.js")
+  return startReadyChild<{ succeeded: number; attempts: number }>([script, core, path, String(INCREMENTS)])
+}
 
 describe("WorkspaceSettingsStore.compareAndSet across processes", () => {
   it.scopedLive("two processes counting one setting up lose no increment", () =>
@@ -64,7 +44,7 @@ describe("WorkspaceSettingsStore.compareAndSet across processes", () => {
         // Leave the other process room to interleave.
         yield* Effect.sleep("1 millis")
       }
-      const theirs = yield* child
+      const theirs = yield* child.result
       assert.strictEqual(theirs.succeeded, INCREMENTS)
       assert.strictEqual(yield* settings.get("ws", "counter"), String(2 * INCREMENTS))
     }), 120_000)
