@@ -108,7 +108,7 @@ describe("status", () => {
       const result = yield* cli(["status", "--json", "--db", db])
       assert.strictEqual(result.code, 0, result.stderr)
       const report = json(result.stdout)
-      assert.strictEqual(report.schema.version, 1)
+      assert.strictEqual(report.schema.version, Number(allKeys.at(-1)!.split("_")[0]))
       assert.deepStrictEqual(report.schema.pending, [])
       assert.strictEqual(report.database.driver, "better-sqlite3")
       assert.strictEqual(report.pragmas.journal_mode, "wal")
