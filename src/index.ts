@@ -47,7 +47,6 @@ export {
 export { asMutable, makeRunner, type Runner, serviceCaller } from "./facades/Runner.js"
 export {
   type CallerSession,
-  idOf,
   requireWorkspaceScope,
   SESSION_CONTEXT_PREFIX,
   scopeWorkspaceId,

@@ -8,6 +8,7 @@ import * as SqlSchema from "@effect/sql/SqlSchema"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { layerSqlMemory } from "../layers/Migrations.js"
 import { type AdminUserInfo, GrantAdminInput, SearchUsersInput, type UserSearchHit, UserRef } from "../schema/admin.js"
@@ -91,7 +92,7 @@ export const make: Effect.Effect<AdminUserStoreShape, never, SqlClient.SqlClient
 
   const isAdminIdentity = Effect.fn("AdminUserStore.isAdminIdentity")(function*(raw: unknown) {
     const identity = yield* Effect.option(decodeIdentity(raw))
-    if (identity._tag === "None") return false
+    if (Option.isNone(identity)) return false
     const { provider, providerUserId } = identity.value
     const rows = yield* sql`
       SELECT 1 FROM auth_accounts a JOIN admin_users g ON g.user_id = a.user_id
