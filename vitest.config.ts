@@ -10,7 +10,8 @@ export default defineConfig({
       // through package.json `exports`; test/nuxt-dist.test.ts checks that path).
       { find: /^or3-provider-sqlite$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
       // The OR3 host modules the plugin imports; the host resolves them at runtime.
-      { find: /^~~\/server\/(sync\/gateway|auth\/store|admin\/providers)\/registry$/, replacement: hostDouble },
+      { find: /^~~\/server\/(sync\/gateway|auth\/store|admin\/providers|admin\/stores)\/registry$/, replacement: hostDouble },
+      { find: /^~~\/server\/auth\/deployment-admin$/, replacement: hostDouble },
       { find: /^#imports$/, replacement: hostDouble }
     ]
   },

@@ -2,8 +2,8 @@
  * or3-provider-sqlite: users, workspaces and sync for OR3 Chat in SQLite, written with Effect.
  *
  * - Hosts: `createSqliteProvider()` resolves to the OR3 facades (`authWorkspaceStore`,
- *   `syncGatewayAdapter`, `syncAdminAdapter`); the Nuxt module `or3-provider-sqlite/nuxt`
- *   registers them.
+ *   `syncGatewayAdapter`, `syncAdminAdapter`, the admin stores and the deployment-admin checker);
+ *   the Nuxt module `or3-provider-sqlite/nuxt` registers them.
  * - Effect programs: the services, the layers and the schemas, to compose directly.
  */
 
@@ -13,6 +13,15 @@ export { makeSqliteProvider, type ProviderServices, type SqliteProvider } from "
 export { createLazySqliteProvider, type LazySqliteProvider } from "./facades/LazySqliteProvider.js"
 export { makeAuthWorkspaceStoreFacade, type SqliteAuthWorkspaceStore } from "./facades/AuthWorkspaceStoreFacade.js"
 export {
+  ADMIN_STORE_CAPABILITIES,
+  makeAdminUserStoreFacade,
+  makeDeploymentAdminChecker,
+  makeWorkspaceAccessStoreFacade,
+  makeWorkspaceSettingsStoreFacade,
+  type SqliteWorkspaceSettingsStore
+} from "./facades/AdminStoreFacades.js"
+export { type GcTarget, resolveGcTarget } from "./facades/AdminGcTarget.js"
+export {
   makeSyncGatewayAdapter,
   SQLITE_PROVIDER_ID,
   SYNC_CAPABILITIES,
@@ -20,6 +29,7 @@ export {
 } from "./facades/SyncGatewayAdapter.js"
 export {
   ADMIN_GC_RETENTION_SECONDS,
+  type GcActionResult,
   makeSyncAdminAdapter,
   statusWarnings
 } from "./facades/SyncAdminAdapter.js"
@@ -34,7 +44,7 @@ export {
   isServerFault,
   toH3Error
 } from "./facades/H3Errors.js"
-export { asMutable, makeRunner, type Runner } from "./facades/Runner.js"
+export { asMutable, makeRunner, type Runner, serviceCaller } from "./facades/Runner.js"
 export {
   type CallerSession,
   requireWorkspaceScope,
@@ -65,6 +75,9 @@ export type * as Or3 from "./or3/types.js"
 export { AuthWorkspaceStore, type AuthWorkspaceStoreShape } from "./services/AuthWorkspaceStore.js"
 export { type GcReport, SyncGateway, type SyncGatewayShape } from "./services/SyncGateway.js"
 export { SyncMaintenance, type SyncMaintenanceShape, type SyncMaintenanceState } from "./services/SyncMaintenance.js"
+export { WorkspaceAccessStore, type WorkspaceAccessStoreShape } from "./services/WorkspaceAccessStore.js"
+export { WorkspaceSettingsStore, type WorkspaceSettingsStoreShape } from "./services/WorkspaceSettingsStore.js"
+export { AdminUserStore, type AdminUserStoreShape } from "./services/AdminUserStore.js"
 export { Ids, type IdsShape, nowMillis } from "./services/Ids.js"
 
 // Layers
@@ -78,6 +91,7 @@ export * as Tracing from "./layers/Tracing.js"
 export * from "./schema/errors.js"
 export * from "./schema/wire.js"
 export * from "./schema/store.js"
+export * from "./schema/admin.js"
 export { Limits } from "./schema/limits.js"
 export { decodeInput, describeParseError } from "./schema/decode.js"
 export { migrations, migrationsTable, type MigrationRecord } from "./migrations/index.js"

@@ -12,19 +12,17 @@ import Database from "better-sqlite3"
 import { Effect, Fiber } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
+import { migrations } from "../src/migrations/index.js"
 import { tempDir } from "./helpers/foundation.js"
 import { buildCli } from "./support/cliBuild.js"
 import { cli, keepPushing, openGateway, seedPuts } from "./support/cliRun.js"
 import { del, put } from "./support/ops.js"
-import { migrations } from "../src/migrations/index.js"
 
 beforeAll(() => void buildCli(), 120_000)
 
 const json = (stdout: string) => JSON.parse(stdout)
 
-const allMigrations = Object.keys(migrations).sort()
-/** The schema version: the number of the newest migration. */
-const schemaVersion = Number(allMigrations.at(-1)!.split("_")[0])
+const allKeys = Object.keys(migrations).sort()
 
 /** Each CLI run is a Node process loading Effect (~2 s of CPU); a busy machine stretches that. */
 const CLI_TIMEOUT = 240_000
@@ -37,7 +35,7 @@ describe("migrate", () => {
       new Database(db).close()
       const dry = yield* cli(["migrate", "--dry-run", "--db", db])
       assert.strictEqual(dry.code, 0, dry.stderr)
-      assert.include(dry.stdout, `${allMigrations.length} pending (not applied, --dry-run):\n${allMigrations.map((m) => `  ${m}\n`).join("")}`)
+      assert.include(dry.stdout, `${allKeys.length} pending (not applied, --dry-run):\n${allKeys.map((key) => `  ${key}`).join("\n")}`)
       const tables = () => {
         const raw = new Database(db, { readonly: true })
         try {
@@ -49,7 +47,13 @@ describe("migrate", () => {
       assert.deepStrictEqual(tables(), [])
 
       const applied = json((yield* cli(["migrate", "--json"], { OR3_SQLITE_DB_PATH: db })).stdout)
-      assert.deepStrictEqual(applied, { database: db, dryRun: false, pending: allMigrations, applied: allMigrations, schemaVersion })
+      assert.deepStrictEqual(applied, {
+        database: db,
+        dryRun: false,
+        pending: allKeys,
+        applied: allKeys,
+        schemaVersion: Number(allKeys.at(-1)!.split("_")[0])
+      })
       const again = json((yield* cli(["migrate", "--dry-run", "--json", "--db", db])).stdout)
       assert.deepStrictEqual(again.pending, [])
       assert.isAbove(tables().length, 5)
@@ -104,7 +108,7 @@ describe("status", () => {
       const result = yield* cli(["status", "--json", "--db", db])
       assert.strictEqual(result.code, 0, result.stderr)
       const report = json(result.stdout)
-      assert.strictEqual(report.schema.version, schemaVersion)
+      assert.strictEqual(report.schema.version, Number(allKeys.at(-1)!.split("_")[0]))
       assert.deepStrictEqual(report.schema.pending, [])
       assert.strictEqual(report.database.driver, "better-sqlite3")
       assert.strictEqual(report.pragmas.journal_mode, "wal")

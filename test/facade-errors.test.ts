@@ -14,6 +14,7 @@ import {
   CursorRegressed,
   Forbidden,
   InvalidInput,
+  LastWorkspaceOwner,
   MigrationFailed,
   NotFound,
   SnapshotExpired,
@@ -46,6 +47,11 @@ describe("toH3Error", () => {
       error: new CursorRegressed({ deviceId: "d1", current: 7, requested: 3 }),
       status: 409,
       data: { code: "CursorRegressed", deviceId: "d1", current: 7, requested: 3 }
+    },
+    {
+      error: new LastWorkspaceOwner({ workspaceId: "w1", userId: "u1", change: "remove" }),
+      status: 409,
+      data: { code: "LastWorkspaceOwner", workspaceId: "w1", userId: "u1", change: "remove" }
     },
     {
       error: new SnapshotExpired({ snapshotId: "s1" }),

@@ -7,8 +7,8 @@ import * as Sqlite from "../src/layers/Sqlite.js"
 import { migrations, migrationsTable } from "../src/migrations/index.js"
 import { tempDir, withVariables } from "./helpers/foundation.js"
 
-const allMigrations = Object.keys(migrations).sort()
-const latest = allMigrations.at(-1)!
+const allKeys = Object.keys(migrations).sort()
+const latestKey = allKeys.at(-1)!
 
 describe("npm run inspect", () => {
   it.scoped("migrates the file, then reports versions, pragmas and row counts", () =>
@@ -16,12 +16,12 @@ describe("npm run inspect", () => {
       const path = Path.join(yield* tempDir, "inspect.sqlite")
       const layer = Sqlite.layerFile(path)
       const first = yield* Effect.provide(inspect, layer)
-      assert.deepStrictEqual(first.appliedNow, allMigrations)
-      assert.strictEqual(first.schemaVersion, latest)
+      assert.deepStrictEqual(first.appliedNow, allKeys)
+      assert.strictEqual(first.schemaVersion, latestKey)
       assert.match(first.sqliteVersion, /^3\.\d+\.\d+$/)
       assert.deepInclude(first.pragmas, { journal_mode: "wal", synchronous: 2, busy_timeout: 5000, foreign_keys: 1, cache_size: -16384 })
       const counts = new Map(first.rowCounts)
-      assert.strictEqual(counts.get(migrationsTable), allMigrations.length)
+      assert.strictEqual(counts.get(migrationsTable), allKeys.length)
       for (const table of ["users", "workspaces", "change_log", "s_messages"]) assert.strictEqual(counts.get(table), 0)
 
       const second = yield* Effect.gen(function*() {
@@ -34,7 +34,7 @@ describe("npm run inspect", () => {
 
       const text = render(second)
       assert.include(text, `database  ${path}`)
-      assert.include(text, `schema    ${latest}\n`)
+      assert.include(text, `schema    ${latestKey}\n`)
       assert.include(text, "journal_mode=wal synchronous=FULL busy_timeout=5000 foreign_keys=on cache_size=-16384")
       assert.match(text, /\n {2}users +1(\n|$)/)
     }))
@@ -53,6 +53,6 @@ describe("npm run inspect", () => {
       )
       assert.strictEqual(printed.length, 1)
       assert.include(printed[0], `database  ${path}`)
-      assert.include(printed[0], `(applied now: ${allMigrations.join(", ")})`)
+      assert.include(printed[0], `(applied now: ${allKeys.join(", ")})`)
     }))
 })

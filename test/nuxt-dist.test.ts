@@ -44,6 +44,8 @@ describe("built package (dist)", () => {
         "~~/server/sync/gateway/registry",
         "~~/server/auth/store/registry",
         "~~/server/admin/providers/registry",
+        "~~/server/admin/stores/registry",
+        "~~/server/auth/deployment-admin",
         "or3-provider-sqlite"
       ]) {
         assert.include(built, `from "${specifier}"`)
@@ -67,8 +69,15 @@ describe("built package (dist)", () => {
       assert.deepStrictEqual(result, {
         core: Path.join(pkg, "dist", "index.js"),
         nuxt: Path.join(pkg, "dist", "nuxt", "module.js"),
-        registeredBeforeAwait: { stores: ["sqlite"], gateways: ["sqlite"], admins: ["sync:sqlite"] },
+        registeredBeforeAwait: {
+          stores: ["sqlite"],
+          gateways: ["sqlite"],
+          admins: ["sync:sqlite"],
+          adminStores: ["sqlite"],
+          adminCheckers: ["sqlite"]
+        },
         created: true,
+        deploymentAdmin: true,
         schemaVersion: latestMigrationId,
         moduleIsFunction: true,
         pluginBuilt: true

@@ -46,10 +46,10 @@ const config = (options: {
 
 describe("decideRegistrations", () => {
   const decided = (c: Or3RuntimeConfig | undefined) => {
-    const { authWorkspaceStore, syncAdminAdapter, syncGatewayAdapter } = decideRegistrations(c)
-    return { store: authWorkspaceStore, gateway: syncGatewayAdapter, admin: syncAdminAdapter }
+    const { adminStores, authWorkspaceStore, syncAdminAdapter, syncGatewayAdapter } = decideRegistrations(c)
+    return { store: authWorkspaceStore, gateway: syncGatewayAdapter, admin: syncAdminAdapter, adminStores }
   }
-  const nothing = { store: false, gateway: false, admin: false }
+  const nothing = { store: false, gateway: false, admin: false, adminStores: false }
 
   it("every combination of auth.enabled, sync.enabled, sync.provider and public.sync.provider", () => {
     const flags = [true, false, undefined]
@@ -59,7 +59,9 @@ describe("decideRegistrations", () => {
         for (const provider of providers) {
           for (const publicProvider of providers) {
             const selected = provider === "sqlite" || publicProvider === "sqlite"
-            const expected = auth === true && selected ? { store: true, gateway: syncEnabled === true, admin: true } : nothing
+            const expected = auth === true && selected
+              ? { store: true, gateway: syncEnabled === true, admin: true, adminStores: true }
+              : nothing
             assert.deepStrictEqual(
               decided(config({ auth, syncEnabled, provider, publicProvider })),
               expected,
@@ -75,7 +77,8 @@ describe("decideRegistrations", () => {
     assert.deepStrictEqual(decided(config({ auth: true, syncEnabled: false, provider: "sqlite", publicProvider: "sqlite" })), {
       store: true,
       gateway: false,
-      admin: true
+      admin: true,
+      adminStores: true
     })
   })
 
@@ -83,7 +86,8 @@ describe("decideRegistrations", () => {
     assert.deepStrictEqual(decided(config({ auth: "true", syncEnabled: "true", provider: "sqlite" })), {
       store: true,
       gateway: true,
-      admin: true
+      admin: true,
+      adminStores: true
     })
     assert.deepStrictEqual(decided(config({ auth: 1, syncEnabled: true, provider: "sqlite" })), nothing)
     assert.isFalse(decided(config({ auth: true, syncEnabled: "yes", provider: "sqlite" })).gateway)
@@ -126,6 +130,8 @@ describe("Nitro plugin", () => {
     assert.deepStrictEqual(host.stores.map(({ id, order }) => ({ id, order })), [{ id: "sqlite", order: 100 }])
     assert.deepStrictEqual(host.gateways.map(({ id, order }) => ({ id, order })), [{ id: "sqlite", order: 100 }])
     assert.deepStrictEqual(host.admins.map(({ id, kind }) => ({ id, kind })), [{ id: "sqlite", kind: "sync" }])
+    assert.deepStrictEqual(host.adminStores.map(({ id, order }) => ({ id, order })), [{ id: "sqlite", order: 100 }])
+    assert.deepStrictEqual(host.adminCheckers.map(({ id }) => id), ["sqlite"])
     assert.strictEqual(nitro.closeHooks.length, 1)
     validateProviders()
     assert.strictEqual(started.mock.calls.length, 1)
@@ -174,6 +180,7 @@ describe("Nitro plugin", () => {
     assert.deepStrictEqual(host.stores.map(({ id }) => id), ["sqlite"])
     assert.deepStrictEqual(host.gateways, [])
     assert.deepStrictEqual(host.admins.map(({ id }) => id), ["sqlite"])
+    assert.deepStrictEqual(host.adminStores.map(({ id }) => id), ["sqlite"])
     validateProviders()
     await running
     const store = host.stores[0].create()
@@ -190,7 +197,7 @@ describe("Nitro plugin", () => {
       resetHost(c)
       const nitro = makeNitroApp()
       await plugin(nitro.app)
-      assert.deepStrictEqual([host.stores, host.gateways, host.admins], [[], [], []])
+      assert.deepStrictEqual([host.stores, host.gateways, host.admins, host.adminStores, host.adminCheckers], [[], [], [], [], []])
       assert.strictEqual(nitro.closeHooks.length, 0)
     }
     assert.strictEqual(started.mock.calls.length, 0)

@@ -85,6 +85,10 @@ const seed = Effect.gen(function*() {
   })
   yield* sql`INSERT INTO change_log ${sql.insert([change("ws_demo", 1), change("ws_demo", 2), change("ws_demo", 3), change("ws_other", 1)])}`
   yield* sql`INSERT INTO sync_heads ${sql.insert({ workspace_id: "ws_demo", head: 3, horizon: 0 })}`
+  yield* sql`INSERT INTO auth_accounts ${sql.insert({ provider: "clerk", provider_user_id: "user_2x", user_id: "user_demo", created_at: 0 })}`
+  yield* sql`INSERT INTO admin_users ${
+    sql.insert([{ user_id: "user_demo", created_at: 1000, created_by: "admin" }, { user_id: "user_2", created_at: 2000, created_by: null }])
+  }`
   yield* sql`INSERT INTO device_cursors ${
     sql.insert([
       { workspace_id: "ws_demo", device_id: "dev_a", user_id: "user_demo", version: 3, updated_at: 0 },
@@ -108,7 +112,12 @@ const expected: Record<string, (rows: ReadonlyArray<Record<string, unknown>>) =>
     assert.strictEqual(rows[0].created_utc, "1970-01-01 00:00:03.000")
   },
   "How far behind each device of a workspace is": (rows) =>
-    assert.deepStrictEqual(rows.map((r) => [r.device_id, r.behind]), [["dev_b", 2], ["dev_a", 0]])
+    assert.deepStrictEqual(rows.map((r) => [r.device_id, r.behind]), [["dev_b", 2], ["dev_a", 0]]),
+  "Deployment admins and how they sign in": (rows) =>
+    assert.deepStrictEqual(rows.map((r) => [r.user_id, r.provider, r.granted_utc]), [
+      ["user_2", null, "1970-01-01 00:00:02"],
+      ["user_demo", "clerk", "1970-01-01 00:00:01"]
+    ])
 }
 
 describe("docs/schema.md", () => {

@@ -8,12 +8,12 @@ import { SqlClient } from "@effect/sql"
 import * as NodeSqlite from "@effect/sql-sqlite-node/SqliteClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Either, Exit, Layer, Scope } from "effect"
-import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Sqlite from "../src/layers/Sqlite.js"
 import { tempDir, withVariables } from "./helpers/foundation.js"
+import { startReadyChild } from "./support/childProcess.js"
 
 /** Builds `layer` in a scope of its own, so the test decides when it is released. */
 const open = (layer: Layer.Layer<Sqlite.SqliteServices, unknown>) =>
@@ -105,34 +105,7 @@ interface WriterResult {
 
 /** Starts the second writer process; resolves once it has the file open. Killed at scope end. */
 const startChildWriter = (path: string) =>
-  Effect.gen(function*() {
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        ChildProcess.spawn(process.execPath, [writerScript, path, String(CHILD_TRANSACTIONS), String(CHILD_PAUSE_MS)], {
-          stdio: ["ignore", "pipe", "pipe"]
-        })
-      ),
-      (child) => Effect.sync(() => child.exitCode === null && child.kill())
-    )
-    let stdout = ""
-    let stderr = ""
-    const ready = new Promise<void>((resolve) =>
-      child.stdout.on("data", (chunk) => {
-        stdout += chunk
-        if (stdout.startsWith("ready\n")) resolve()
-      })
-    )
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    const done = new Promise<WriterResult>((resolve, reject) =>
-      child.on("close", (code) =>
-        code === 0
-          ? resolve(JSON.parse(stdout.trim().split("\n").at(-1)!))
-          : reject(new Error(`writer exited with ${code}: ${stderr}`))
-      )
-    )
-    yield* Effect.promise(() => Promise.race([ready, done]))
-    return { result: Effect.promise(() => done) }
-  })
+  startReadyChild<WriterResult>([writerScript, path, String(CHILD_TRANSACTIONS), String(CHILD_PAUSE_MS)])
 
 /**
  * The parent's side: `PARENT_TRANSACTIONS` transactions that read the counter, spend 2 ms, then

@@ -122,45 +122,120 @@ describe("admin adapter status", () => {
   })
 })
 
+/** An event as the host leaves it after `requireAdminApiContext`: the admin principal on the context. */
+const adminEvent = (kind?: "super_admin" | "workspace_admin") => {
+  const event = eventWithSession()
+  if (kind !== undefined) event.context.admin = { principal: { kind } }
+  return event
+}
+
+/** The session the Feb-2026 host synthesizes for the env super admin (no workspace). */
+const superAdminCtx = {
+  provider: "sqlite",
+  enabled: true,
+  session: { authenticated: true, provider: "admin", user: { id: "root" }, role: "owner" as const, deploymentAdmin: true }
+}
+
+const gcCall = (method: string, workspaceId: string) => ({
+  method,
+  input: { scope: { workspaceId }, retentionSeconds: ADMIN_GC_RETENTION_SECONDS },
+  user: undefined
+})
+
 describe("admin adapter actions", () => {
-  it("run GC on the session's workspace with the 365-day window, inside a maintenance run", async () => {
+  it("a workspace admin: GC on the session's workspace with the 365-day window, inside a maintenance run", async () => {
     const p = await start()
-    const result = await p.syncAdminAdapter.runAction(eventWithSession(), "sync.gc-change-log", undefined, actionCtx("w1"))
+    const result = await p.syncAdminAdapter.runAction(adminEvent("workspace_admin"), "sync.gc-change-log", undefined, actionCtx("w1"))
     assert.strictEqual(ADMIN_GC_RETENTION_SECONDS, 365 * 24 * 3600)
     const { lastRun, ...rest } = result as { lastRun: string }
     assert.deepStrictEqual(rest, {
       ok: true,
       actionId: "sync.gc-change-log",
+      scope: "workspace",
       workspaceId: "w1",
       retentionSeconds: ADMIN_GC_RETENTION_SECONDS,
-      backlog: 42
+      backlog: 42,
+      workspaces: [{ workspaceId: "w1", expiredCursors: 0, deleted: 3, horizon: 3 }],
+      deleted: 3,
+      expiredCursors: 0
     })
     assert.isFalse(Number.isNaN(Date.parse(lastRun)))
-    assert.deepStrictEqual(calls.gateway, [
-      {
-        method: "gcChangeLog",
-        input: { scope: { workspaceId: "w1" }, retentionSeconds: ADMIN_GC_RETENTION_SECONDS },
-        user: undefined
-      }
-    ])
+    assert.deepStrictEqual(calls.gateway, [gcCall("gcChangeLog", "w1")])
     assert.deepStrictEqual(p.syncGatewayAdapter.getMaintenanceState(), { enabled: true, state: "idle", lastRun, backlog: 42 })
 
-    await p.syncAdminAdapter.runAction(eventWithSession(), "sync.gc-tombstones", {}, actionCtx("w1"))
-    assert.strictEqual(calls.gateway[1].method, "gcTombstones")
+    // Naming its own workspace is the same thing; a host without an admin context likewise.
+    await p.syncAdminAdapter.runAction(eventWithSession(), "sync.gc-tombstones", { workspaceId: "w1" }, actionCtx("w1"))
+    assert.deepStrictEqual(calls.gateway[1], gcCall("gcTombstones", "w1"))
   })
 
-  it("400 Unknown action, 400 Workspace not resolved", async () => {
+  it("a workspace admin may not name another workspace (403), nor act without one (403)", async () => {
+    const p = await start()
+    const other = await rejection(
+      p.syncAdminAdapter.runAction(adminEvent("workspace_admin"), "sync.gc-change-log", { workspaceId: "w2" }, actionCtx("w1"))
+    )
+    assert.strictEqual(other.statusCode, 403)
+    assert.strictEqual(other.message, "Forbidden: workspace target does not match session")
+    const none = await rejection(
+      p.syncAdminAdapter.runAction(adminEvent("workspace_admin"), "sync.gc-change-log", undefined, actionCtx())
+    )
+    assert.strictEqual(none.statusCode, 403)
+    assert.strictEqual(none.message, "Workspace admin session required")
+    // Without an admin context, a session with no workspace and no deployment-admin flag is no super admin.
+    const plain = await rejection(p.syncAdminAdapter.runAction(eventWithSession(), "sync.gc-change-log", undefined, actionCtx()))
+    assert.strictEqual(plain.statusCode, 403)
+    assert.deepStrictEqual(calls.gateway, [])
+    assert.strictEqual(p.syncGatewayAdapter.getMaintenanceState().state, "idle")
+  })
+
+  it("the super admin: every live workspace in turn, with each one's report and the totals", async () => {
+    const p = await start()
+    for (const [event, ctx] of [
+      [adminEvent("super_admin"), superAdminCtx],
+      // Signed in as a user too: the session's workspace does not narrow a super admin.
+      [adminEvent("super_admin"), actionCtx("w1")],
+      // A host that leaves no admin context: the synthesized session says it.
+      [adminEvent(), superAdminCtx]
+    ] as const) {
+      calls.gateway.length = 0
+      const result = await p.syncAdminAdapter.runAction(event, "sync.gc-tombstones", undefined, ctx)
+      assert.deepStrictEqual(calls.gateway, [gcCall("gcTombstones", "w1"), gcCall("gcTombstones", "w2")])
+      assert.deepInclude(result as object, {
+        scope: "all",
+        workspaces: [
+          { workspaceId: "w1", expiredCursors: 0, deleted: 1, horizon: 0 },
+          { workspaceId: "w2", expiredCursors: 0, deleted: 1, horizon: 0 }
+        ],
+        deleted: 2,
+        expiredCursors: 0
+      })
+      assert.notProperty(result as object, "workspaceId")
+    }
+  })
+
+  it("the super admin naming a workspace that does not exist: 404, nothing collected, state untouched", async () => {
+    const p = await start()
+    const missing = await rejection(
+      p.syncAdminAdapter.runAction(adminEvent("super_admin"), "sync.gc-change-log", { workspaceId: "nope" }, superAdminCtx)
+    )
+    assert.strictEqual(missing.statusCode, 404)
+    assert.strictEqual(missing.message, "Workspace not found: nope")
+    assert.deepStrictEqual(calls.gateway, [])
+    assert.strictEqual(p.syncGatewayAdapter.getMaintenanceState().state, "idle")
+  })
+
+  it("400 Unknown action; 400 for a payload workspaceId that is not a non-empty string", async () => {
     const p = await start()
     const unknown = await rejection(p.syncAdminAdapter.runAction(eventWithSession(), "sync.vacuum", undefined, actionCtx("w1")))
     assert.strictEqual(unknown.statusCode, 400)
     assert.strictEqual(unknown.message, "Unknown action")
     const prototypeKey = await rejection(p.syncAdminAdapter.runAction(eventWithSession(), "toString", undefined, actionCtx("w1")))
     assert.strictEqual(prototypeKey.statusCode, 400)
-    const noWorkspace = await rejection(
-      p.syncAdminAdapter.runAction(eventWithSession(), "sync.gc-change-log", undefined, actionCtx())
-    )
-    assert.strictEqual(noWorkspace.statusCode, 400)
-    assert.strictEqual(noWorkspace.message, "Workspace not resolved")
+    for (const workspaceId of [7, "  ", {}]) {
+      const bad = await rejection(
+        p.syncAdminAdapter.runAction(adminEvent("super_admin"), "sync.gc-change-log", { workspaceId }, superAdminCtx)
+      )
+      assert.strictEqual(bad.statusCode, 400)
+    }
     assert.deepStrictEqual(calls.gateway, [])
     assert.strictEqual(p.syncGatewayAdapter.getMaintenanceState().state, "idle")
   })

@@ -6,15 +6,14 @@
  */
 import * as Effect from "effect/Effect"
 import type { AuthWorkspaceStore as HostAuthWorkspaceStore } from "../or3/types.js"
-import { AuthWorkspaceStore, type AuthWorkspaceStoreShape } from "../services/AuthWorkspaceStore.js"
-import { asMutable, type Runner } from "./Runner.js"
+import { AuthWorkspaceStore } from "../services/AuthWorkspaceStore.js"
+import { asMutable, type Runner, serviceCaller } from "./Runner.js"
 
 /** The store with every optional (invite) method implemented. */
 export type SqliteAuthWorkspaceStore = Required<HostAuthWorkspaceStore>
 
 export const makeAuthWorkspaceStoreFacade = (run: Runner<AuthWorkspaceStore>): SqliteAuthWorkspaceStore => {
-  const call = <A, E>(method: keyof AuthWorkspaceStoreShape, body: (store: AuthWorkspaceStoreShape) => Effect.Effect<A, E>) =>
-    run(`AuthWorkspaceStore.${method}`, Effect.flatMap(AuthWorkspaceStore, body))
+  const call = serviceCaller(run, AuthWorkspaceStore, "AuthWorkspaceStore")
 
   return {
     getUser: (input) => call("getUser", (store) => store.getUser(input)),

@@ -11,6 +11,7 @@ import {
   CursorRegressed,
   Forbidden,
   InvalidInput,
+  LastWorkspaceOwner,
   NotFound,
   SnapshotExpired,
   Unauthenticated
@@ -19,7 +20,15 @@ import {
 /** The message every unexpected failure gets; the cause is only logged. */
 export const INTERNAL_ERROR_MESSAGE = "SQLite provider error"
 
-const clientErrorClasses = [InvalidInput, Unauthenticated, Forbidden, NotFound, CursorRegressed, SnapshotExpired] as const
+const clientErrorClasses = [
+  InvalidInput,
+  Unauthenticated,
+  Forbidden,
+  NotFound,
+  CursorRegressed,
+  LastWorkspaceOwner,
+  SnapshotExpired
+] as const
 
 /** True for the typed errors whose status and message are meant for the client. */
 export const isClientError = (error: unknown): error is ClientError =>

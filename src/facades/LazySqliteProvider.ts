@@ -4,7 +4,14 @@
  * after the plugins ran, while opening the database and migrating is asynchronous. So the Nitro
  * plugin registers these: each method awaits the starting provider, then delegates.
  */
-import type { ProviderAdminAdapter, SyncMaintenanceState } from "../or3/types.js"
+import type {
+  AdminUserStore,
+  DeploymentAdminChecker,
+  ProviderAdminAdapter,
+  SyncMaintenanceState,
+  WorkspaceAccessStore
+} from "../or3/types.js"
+import type { SqliteWorkspaceSettingsStore } from "./AdminStoreFacades.js"
 import type { SqliteAuthWorkspaceStore } from "./AuthWorkspaceStoreFacade.js"
 import { h3Error } from "./H3Errors.js"
 import type { SqliteProvider } from "./SqliteProvider.js"
@@ -16,6 +23,10 @@ export interface LazySqliteProvider {
   readonly authWorkspaceStore: SqliteAuthWorkspaceStore
   readonly syncGatewayAdapter: SqliteSyncGatewayAdapter
   readonly syncAdminAdapter: Required<ProviderAdminAdapter>
+  readonly workspaceAccessStore: WorkspaceAccessStore
+  readonly workspaceSettingsStore: SqliteWorkspaceSettingsStore
+  readonly adminUserStore: AdminUserStore
+  readonly deploymentAdminChecker: DeploymentAdminChecker
   /** Disposes the provider once it has started (a failed start has nothing to dispose). */
   readonly dispose: () => Promise<void>
 }
@@ -98,6 +109,33 @@ export const createLazySqliteProvider = (starting: Promise<SqliteProvider>): Laz
       kind: "sync",
       getStatus: via((p) => p.syncAdminAdapter.getStatus),
       runAction: via((p) => p.syncAdminAdapter.runAction)
+    },
+    workspaceAccessStore: {
+      listMembers: via((p) => p.workspaceAccessStore.listMembers),
+      upsertMember: via((p) => p.workspaceAccessStore.upsertMember),
+      setMemberRole: via((p) => p.workspaceAccessStore.setMemberRole),
+      removeMember: via((p) => p.workspaceAccessStore.removeMember),
+      listWorkspaces: via((p) => p.workspaceAccessStore.listWorkspaces),
+      getWorkspace: via((p) => p.workspaceAccessStore.getWorkspace),
+      createWorkspace: via((p) => p.workspaceAccessStore.createWorkspace),
+      softDeleteWorkspace: via((p) => p.workspaceAccessStore.softDeleteWorkspace),
+      restoreWorkspace: via((p) => p.workspaceAccessStore.restoreWorkspace),
+      searchUsers: via((p) => p.workspaceAccessStore.searchUsers)
+    },
+    workspaceSettingsStore: {
+      get: via((p) => p.workspaceSettingsStore.get),
+      set: via((p) => p.workspaceSettingsStore.set),
+      compareAndSet: via((p) => p.workspaceSettingsStore.compareAndSet)
+    },
+    adminUserStore: {
+      listAdmins: via((p) => p.adminUserStore.listAdmins),
+      grantAdmin: via((p) => p.adminUserStore.grantAdmin),
+      revokeAdmin: via((p) => p.adminUserStore.revokeAdmin),
+      isAdmin: via((p) => p.adminUserStore.isAdmin),
+      searchUsers: via((p) => p.adminUserStore.searchUsers)
+    },
+    deploymentAdminChecker: {
+      checkDeploymentAdmin: via((p) => p.deploymentAdminChecker.checkDeploymentAdmin)
     },
     dispose: () => ready.then((p) => p.dispose(), () => undefined)
   }

@@ -3,6 +3,7 @@
  * log server faults through Effect's logger, and turn the failure into the h3 error the host
  * passes through to the client.
  */
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
@@ -30,6 +31,15 @@ export const makeRunner =
         if (Exit.isSuccess(exit)) return exit.value
         throw causeToH3Error(exit.cause)
       })
+
+/**
+ * A runner for the methods of one service: `call("getUser", (store) => store.getUser(input))`
+ * runs as operation `<name>.getUser`. Each facade method is one such call.
+ */
+export const serviceCaller =
+  <I, S>(run: Runner<I>, tag: Context.Tag<I, S>, name: string) =>
+  <A, E>(method: keyof S & string, body: (service: S) => Effect.Effect<A, E>): Promise<A> =>
+    run(`${name}.${method}`, Effect.flatMap(tag, body))
 
 /**
  * Services return readonly arrays (Schema types); the host's interfaces declare mutable ones.

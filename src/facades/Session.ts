@@ -20,7 +20,8 @@ export interface CallerSession {
 const nonEmptyString = (value: unknown): string | undefined =>
   typeof value === "string" && value.trim() !== "" ? value : undefined
 
-const idOf = (value: unknown): string | undefined =>
+/** `value.id` when `value` is an object whose `id` is a non-blank string. */
+export const idOf = (value: unknown): string | undefined =>
   typeof value === "object" && value !== null ? nonEmptyString((value as { id?: unknown }).id) : undefined
 
 /**

@@ -10,10 +10,25 @@ import * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import type { SqliteInfo } from "../layers/Sqlite.js"
-import type { ProviderAdminAdapter } from "../or3/types.js"
+import type {
+  AdminUserStore as HostAdminUserStore,
+  DeploymentAdminChecker,
+  ProviderAdminAdapter,
+  WorkspaceAccessStore as HostWorkspaceAccessStore
+} from "../or3/types.js"
+import type { AdminUserStore } from "../services/AdminUserStore.js"
 import type { AuthWorkspaceStore } from "../services/AuthWorkspaceStore.js"
 import type { SyncGateway } from "../services/SyncGateway.js"
 import { SyncMaintenance } from "../services/SyncMaintenance.js"
+import type { WorkspaceAccessStore } from "../services/WorkspaceAccessStore.js"
+import type { WorkspaceSettingsStore } from "../services/WorkspaceSettingsStore.js"
+import {
+  makeAdminUserStoreFacade,
+  makeDeploymentAdminChecker,
+  makeWorkspaceAccessStoreFacade,
+  makeWorkspaceSettingsStoreFacade,
+  type SqliteWorkspaceSettingsStore
+} from "./AdminStoreFacades.js"
 import { makeAuthWorkspaceStoreFacade, type SqliteAuthWorkspaceStore } from "./AuthWorkspaceStoreFacade.js"
 import { makeMaintenanceTracker } from "./MaintenanceTracker.js"
 import { makeRunner } from "./Runner.js"
@@ -21,12 +36,26 @@ import { makeSyncAdminAdapter } from "./SyncAdminAdapter.js"
 import { makeSyncGatewayAdapter, type SqliteSyncGatewayAdapter } from "./SyncGatewayAdapter.js"
 
 /** What the facades need from the runtime. */
-export type ProviderServices = AuthWorkspaceStore | SyncGateway | SyncMaintenance | SqlClient.SqlClient | SqliteInfo
+export type ProviderServices =
+  | AuthWorkspaceStore
+  | SyncGateway
+  | SyncMaintenance
+  | WorkspaceAccessStore
+  | WorkspaceSettingsStore
+  | AdminUserStore
+  | SqlClient.SqlClient
+  | SqliteInfo
 
 export interface SqliteProvider {
   readonly authWorkspaceStore: SqliteAuthWorkspaceStore
   readonly syncGatewayAdapter: SqliteSyncGatewayAdapter
   readonly syncAdminAdapter: Required<ProviderAdminAdapter>
+  /** The admin dashboard's stores (registered with the host's admin store registry). */
+  readonly workspaceAccessStore: HostWorkspaceAccessStore
+  readonly workspaceSettingsStore: SqliteWorkspaceSettingsStore
+  readonly adminUserStore: HostAdminUserStore
+  /** Answers from the admin grants (registered with the host's deployment-admin registry). */
+  readonly deploymentAdminChecker: DeploymentAdminChecker
   /** Waits for pending maintenance writes, then closes the runtime and the connection. Idempotent. */
   readonly dispose: () => Promise<void>
 }
@@ -63,6 +92,10 @@ export const makeSqliteProvider = async <E>(layer: Layer.Layer<ProviderServices,
     authWorkspaceStore: makeAuthWorkspaceStoreFacade(run),
     syncGatewayAdapter: makeSyncGatewayAdapter(run, maintenance),
     syncAdminAdapter: makeSyncAdminAdapter(run, maintenance),
+    workspaceAccessStore: makeWorkspaceAccessStoreFacade(run),
+    workspaceSettingsStore: makeWorkspaceSettingsStoreFacade(run),
+    adminUserStore: makeAdminUserStoreFacade(run),
+    deploymentAdminChecker: makeDeploymentAdminChecker(run),
     dispose: () =>
       (disposed ??= maintenance
         .flush()

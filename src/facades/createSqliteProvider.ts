@@ -7,9 +7,12 @@ import * as Layer from "effect/Layer"
 import * as Migrations from "../layers/Migrations.js"
 import * as Tracing from "../layers/Tracing.js"
 import type { SqliteOptions } from "../layers/SqliteConfig.js"
+import { AdminUserStore } from "../services/AdminUserStore.js"
 import { AuthWorkspaceStore } from "../services/AuthWorkspaceStore.js"
 import { SyncGateway } from "../services/SyncGateway.js"
 import { SyncMaintenance } from "../services/SyncMaintenance.js"
+import { WorkspaceAccessStore } from "../services/WorkspaceAccessStore.js"
+import { WorkspaceSettingsStore } from "../services/WorkspaceSettingsStore.js"
 import { makeSqliteProvider, type SqliteProvider } from "./SqliteProvider.js"
 
 export interface SqliteProviderOptions {
@@ -31,7 +34,14 @@ export interface SqliteProviderOptions {
  * and migrations are traced too).
  */
 export const providerLayer = (options: SqliteProviderOptions = {}) =>
-  Layer.mergeAll(AuthWorkspaceStore.Default, SyncGateway.Default, SyncMaintenance.Default).pipe(
+  Layer.mergeAll(
+    AuthWorkspaceStore.Default,
+    SyncGateway.Default,
+    SyncMaintenance.Default,
+    WorkspaceAccessStore.Default,
+    WorkspaceSettingsStore.Default,
+    AdminUserStore.Default
+  ).pipe(
     Layer.provideMerge(Migrations.layerSql(options)),
     Layer.provide(Tracing.layerFromEnv())
   )

@@ -25,6 +25,18 @@ declare module "~~/server/admin/providers/registry" {
   export function registerProviderAdminAdapter(adapter: Or3.ProviderAdminAdapter): void
 }
 
+declare module "~~/server/admin/stores/registry" {
+  import type { Or3 } from "or3-provider-sqlite"
+  /** Keyed by `id` (the sync provider id); replaces an existing entry. */
+  export function registerAdminStoreProvider(provider: Or3.AdminStoreProvider): void
+}
+
+declare module "~~/server/auth/deployment-admin" {
+  import type { Or3 } from "or3-provider-sqlite"
+  /** Keyed by the sync provider id; the host calls the factory when it resolves a checker. */
+  export function registerDeploymentAdminChecker(id: string, create: Or3.DeploymentAdminCheckerFactory): void
+}
+
 declare module "#imports" {
   import type { Or3 } from "or3-provider-sqlite"
   export function useRuntimeConfig(): Or3.Or3RuntimeConfig

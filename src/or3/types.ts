@@ -422,3 +422,8 @@ export interface NitroAppLike {
 
 /** A Nitro plugin: Nitro calls it without awaiting, so only its synchronous part is ordered. */
 export type NitroPluginLike = (nitroApp: NitroAppLike) => void | Promise<void>
+
+// ---------------------------------------------------------------------------------------------
+// Admin stores and the deployment-admin checker (declared in ./adminTypes.ts)
+
+export type * from "./adminTypes.js"

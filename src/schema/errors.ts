@@ -61,6 +61,21 @@ export class CursorRegressed extends Schema.TaggedError<CursorRegressed>()("Curs
   }
 }
 
+/**
+ * A change would leave a workspace without an owner (409). The message names "last workspace
+ * owner": newer OR3 hosts map a store error by that text, older ones pass the status through.
+ */
+export class LastWorkspaceOwner extends Schema.TaggedError<LastWorkspaceOwner>()("LastWorkspaceOwner", {
+  workspaceId: Schema.String,
+  userId: Schema.String,
+  change: Schema.Literal("demote", "remove")
+}) {
+  readonly status = 409
+  override get message() {
+    return `Cannot ${this.change} the last workspace owner. Transfer ownership first.`
+  }
+}
+
 /** The snapshot chain expired or was never issued (410): start a new snapshot. */
 export class SnapshotExpired extends Schema.TaggedError<SnapshotExpired>()("SnapshotExpired", {
   snapshotId: Schema.String
@@ -78,6 +93,7 @@ export type ClientError =
   | Forbidden
   | NotFound
   | CursorRegressed
+  | LastWorkspaceOwner
   | SnapshotExpired
 
 /** Start-up configuration is wrong; `variable` names what the operator should set. */

@@ -39,6 +39,23 @@ export const Limits = {
   minInviteListLimit: 1,
   maxInviteListLimit: 500,
   defaultInviteListLimit: 100,
+  /** Admin workspace listing: page size range and default (the host's route clamps the same way). */
+  minAdminPageSize: 1,
+  maxAdminPageSize: 100,
+  defaultAdminPageSize: 20,
+  /** Highest page of the admin workspace listing; keeps the SQL offset a small integer. */
+  maxAdminPage: 1_000_000,
+  /** Admin user search: result count range and default. */
+  minUserSearchLimit: 1,
+  maxUserSearchLimit: 100,
+  defaultUserSearchLimit: 20,
+  /** Length of an admin search text (workspace listing, user search). */
+  maxSearchLength: 256,
+  /** Length of an e-mail address. */
+  maxEmailLength: 320,
+  /** Length of a workspace setting key, and of its value (values are often JSON). */
+  maxSettingKeyLength: 512,
+  maxSettingValueLength: 1024 * 1024,
   /** Lifetime of a snapshot chain, seconds. */
   snapshotTtlSeconds: 3600
 } as const

@@ -14,11 +14,14 @@ export type WorkspaceInviteStatus = typeof WorkspaceInviteStatus.Type
 
 const Id = TrimmedString(Limits.maxIdentifierLength)
 
-/** An email: trimmed and lower-cased, 3..320 characters with an `@`. */
+/** What an e-mail address looks like here: one `@`, no spaces. */
+export const emailPattern = /^[^\s@]+@[^\s@]+$/
+
+/** An email: trimmed and lower-cased, 3..`Limits.maxEmailLength` characters with an `@`. */
 export const Email = Schema.compose(Schema.Trim, Schema.Lowercase).pipe(
   Schema.minLength(3),
-  Schema.maxLength(320),
-  Schema.pattern(/^[^\s@]+@[^\s@]+$/)
+  Schema.maxLength(Limits.maxEmailLength),
+  Schema.pattern(emailPattern)
 )
 
 export const WorkspaceName = TrimmedString(Limits.maxWorkspaceNameLength)

@@ -16,9 +16,13 @@ import {
   SnapshotExpired,
   Unauthenticated
 } from "../../src/schema/errors.js"
+import { AdminUserStore } from "../../src/services/AdminUserStore.js"
 import { AuthWorkspaceStore, type AuthWorkspaceStoreShape } from "../../src/services/AuthWorkspaceStore.js"
+import { Ids } from "../../src/services/Ids.js"
 import { SyncGateway, type SyncGatewayShape } from "../../src/services/SyncGateway.js"
 import { SyncMaintenance, type SyncMaintenanceState } from "../../src/services/SyncMaintenance.js"
+import { WorkspaceAccessStore } from "../../src/services/WorkspaceAccessStore.js"
+import { WorkspaceSettingsStore } from "../../src/services/WorkspaceSettingsStore.js"
 
 export const SECRET_SQL = "SQLITE_ERROR: no such column: secret_column in SELECT secret_column FROM users"
 
@@ -146,10 +150,22 @@ export const captureLogs = (calls: Calls) =>
     })
   )
 
-/** Fakes over a real, migrated in-memory database (the admin status reads SqliteInfo and the ledger). */
+/** The real admin stores: the facade tests that use the fakes above do not call them. */
+const adminStores = Layer.mergeAll(
+  WorkspaceAccessStore.DefaultWithoutDependencies,
+  WorkspaceSettingsStore.DefaultWithoutDependencies,
+  AdminUserStore.DefaultWithoutDependencies
+).pipe(Layer.provide(Ids.Test))
+
+/**
+ * Fakes over a real, migrated in-memory database (the admin status reads SqliteInfo and the
+ * ledger). The log capture sits beneath everything, so the database's start-up lines land in
+ * `calls.logs` too instead of the test output.
+ */
 export const fakeProviderLayer = (calls: Calls, maintenance?: SyncMaintenanceState) =>
-  Layer.mergeAll(fakeStore(calls), fakeGateway(calls), fakeMaintenance(maintenance), captureLogs(calls)).pipe(
-    Layer.provideMerge(Migrations.layerSqlMemory)
+  Layer.mergeAll(fakeStore(calls), fakeGateway(calls), fakeMaintenance(maintenance), adminStores).pipe(
+    Layer.provideMerge(Migrations.layerSqlMemory),
+    Layer.provideMerge(captureLogs(calls))
   )
 
 export const SESSION_KEY = "__or3_session_context_req-1_basic-auth"

@@ -51,11 +51,11 @@ export const makeUserQueries = (sql: SqlClient.SqlClient, ids: IdsShape) => {
   const exists = (userId: string) =>
     Effect.map(sql<{ id: string }>`SELECT id FROM users WHERE id = ${userId}`, (rows) => rows.length > 0)
 
-  /**
-   * Inserts a user and the account that names it. Callers run this inside a write transaction after
-   * finding no account, so the account primary key never meets a concurrent twin (see `getOrCreateUser`).
-   */
-  const insert = Effect.fnUntraced(function*(user: NewUser, now: number) {
+  /** Inserts a user row with no account (an admin may add someone by e-mail before they sign in). */
+  const insertUser = Effect.fnUntraced(function*(
+    user: { readonly email: string | null; readonly displayName: string | null },
+    now: number
+  ) {
     const userId = yield* ids.uuid
     yield* sql`INSERT INTO users ${
       sql.insert({
@@ -67,6 +67,15 @@ export const makeUserQueries = (sql: SqlClient.SqlClient, ids: IdsShape) => {
         updated_at: now
       })
     }`
+    return userId
+  })
+
+  /**
+   * Inserts a user and the account that names it. Callers run this inside a write transaction after
+   * finding no account, so the account primary key never meets a concurrent twin (see `getOrCreateUser`).
+   */
+  const insert = Effect.fnUntraced(function*(user: NewUser, now: number) {
+    const userId = yield* insertUser(user, now)
     yield* sql`INSERT INTO auth_accounts ${
       sql.insert({ provider: user.provider, provider_user_id: user.providerUserId, user_id: userId, created_at: now })
     }`
@@ -83,7 +92,7 @@ export const makeUserQueries = (sql: SqlClient.SqlClient, ids: IdsShape) => {
   const setActiveWorkspace = (userId: string, workspaceId: string | null, now: number) =>
     sql`UPDATE users SET active_workspace_id = ${workspaceId}, updated_at = ${now} WHERE id = ${userId}`
 
-  return { findByIdentity, exists, findOrInsert, setActiveWorkspace }
+  return { findByIdentity, exists, insertUser, insert, findOrInsert, setActiveWorkspace }
 }
 
 export type UserQueries = ReturnType<typeof makeUserQueries>

@@ -11,6 +11,8 @@ export interface Registrations {
   readonly syncGatewayAdapter: boolean
   /** Register the sync ProviderAdminAdapter. */
   readonly syncAdminAdapter: boolean
+  /** Register the admin store provider and the deployment-admin checker. */
+  readonly adminStores: boolean
   /** Configuration problems worth a log line; none of them stops the registrations. */
   readonly warnings: ReadonlyArray<string>
 }
@@ -31,12 +33,15 @@ const providerName = (value: unknown) => (typeof value === "string" ? value : un
  *   maintenance scheduler see it exactly when sync runs on SQLite.
  * - The admin adapter whenever the store is registered: its status and GC actions concern the
  *   same database, and the host shows it under the configured sync provider.
+ * - The admin stores and the deployment-admin checker whenever the store is registered: the host
+ *   finds both through `sync.provider`, and they read the same users and workspaces.
  */
 export const decideRegistrations = (config: Or3.Or3RuntimeConfig | undefined): Registrations => {
   const none: Registrations = {
     authWorkspaceStore: false,
     syncGatewayAdapter: false,
     syncAdminAdapter: false,
+    adminStores: false,
     warnings: []
   }
   if (!isOn(config?.auth?.enabled)) return none
@@ -57,6 +62,7 @@ export const decideRegistrations = (config: Or3.Or3RuntimeConfig | undefined): R
     authWorkspaceStore: true,
     syncGatewayAdapter: isOn(config?.sync?.enabled),
     syncAdminAdapter: true,
+    adminStores: true,
     warnings
   }
 }

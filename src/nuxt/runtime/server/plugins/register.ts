@@ -1,6 +1,7 @@
 /**
  * The Nitro plugin the Nuxt module installs. It registers this package's AuthWorkspaceStore,
- * SyncGatewayAdapter and sync admin adapter with the OR3 host, then starts the provider.
+ * SyncGatewayAdapter, sync admin adapter, admin stores and deployment-admin checker with the OR3
+ * host, then starts the provider.
  *
  * Registration happens synchronously, before the first `await`: Nitro does not await plugins, and
  * the host's strict validator checks the registries right after the plugins ran. The registered
@@ -11,9 +12,17 @@
  */
 import { defineNitroPlugin, useRuntimeConfig } from "#imports"
 import { registerProviderAdminAdapter } from "~~/server/admin/providers/registry"
+import { registerAdminStoreProvider } from "~~/server/admin/stores/registry"
+import { registerDeploymentAdminChecker } from "~~/server/auth/deployment-admin"
 import { registerAuthWorkspaceStore } from "~~/server/auth/store/registry"
 import { registerSyncGatewayAdapter } from "~~/server/sync/gateway/registry"
-import { createLazySqliteProvider, createSqliteProvider, type Or3, SQLITE_PROVIDER_ID } from "or3-provider-sqlite"
+import {
+  ADMIN_STORE_CAPABILITIES,
+  createLazySqliteProvider,
+  createSqliteProvider,
+  type Or3,
+  SQLITE_PROVIDER_ID
+} from "or3-provider-sqlite"
 import { decideRegistrations } from "../registrations.js"
 
 /** The registries' `order` for this provider (stored by the host, not read by it yet). */
@@ -34,6 +43,18 @@ const plugin: Or3.NitroPluginLike = defineNitroPlugin(async (nitroApp) => {
     registerSyncGatewayAdapter({ id: SQLITE_PROVIDER_ID, order: REGISTRY_ORDER, create: () => provider.syncGatewayAdapter })
   }
   if (decision.syncAdminAdapter) registerProviderAdminAdapter(provider.syncAdminAdapter)
+  if (decision.adminStores) {
+    // The host calls these factories on every request: they hand out the same objects.
+    registerAdminStoreProvider({
+      id: SQLITE_PROVIDER_ID,
+      order: REGISTRY_ORDER,
+      createWorkspaceAccessStore: () => provider.workspaceAccessStore,
+      createWorkspaceSettingsStore: () => provider.workspaceSettingsStore,
+      createAdminUserStore: () => provider.adminUserStore,
+      getCapabilities: () => ({ ...ADMIN_STORE_CAPABILITIES })
+    })
+    registerDeploymentAdminChecker(SQLITE_PROVIDER_ID, () => provider.deploymentAdminChecker)
+  }
   nitroApp.hooks.hook("close", () => provider.dispose())
 
   // First await: the migrations. A failed start is logged for the operator; requests then get
