@@ -1,35 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { layerSqlFile } from "../src/layers/Migrations.js"
 import { SyncGateway } from "../src/services/SyncGateway.js"
+import { checkpointedRows } from "./support/checkpointed.js"
 import { put } from "./support/ops.js"
-
-/**
- * Rows of change_log found in the main database file alone, i.e. what has been checkpointed. The
- * copy is taken while the worker may be writing pages, so a torn copy can fail to open or read:
- * that counts as "not yet" (-1) and the caller looks again.
- */
-const checkpointedRows = (path: string) => {
-  const copy = `${path}.main-only`
-  Fs.copyFileSync(path, copy)
-  try {
-    const db = new Database(copy, { readonly: true })
-    try {
-      const hasLog = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'change_log'").get() !== undefined
-      return hasLog ? (db.prepare("SELECT count(*) AS n FROM change_log").get() as { n: number }).n : 0
-    } finally {
-      db.close()
-    }
-  } catch {
-    return -1
-  } finally {
-    Fs.rmSync(copy)
-  }
-}
 
 const pushThenWait = (path: string, backgroundCheckpoint: boolean) =>
   Effect.gen(function*() {
