@@ -11,6 +11,8 @@ export interface Registrations {
   readonly syncGatewayAdapter: boolean
   /** Register the sync ProviderAdminAdapter. */
   readonly syncAdminAdapter: boolean
+  /** Open (and migrate) the database now; never while Nitro prerenders pages at build time. */
+  readonly openDatabase: boolean
   /** Configuration problems worth a log line; none of them stops the registrations. */
   readonly warnings: ReadonlyArray<string>
 }
@@ -31,12 +33,19 @@ const providerName = (value: unknown) => (typeof value === "string" ? value : un
  *   maintenance scheduler see it exactly when sync runs on SQLite.
  * - The admin adapter whenever the store is registered: its status and GC actions concern the
  *   same database, and the host shows it under the configured sync provider.
+ * - The database is opened whenever something is registered, except under `prerender`: `nuxt
+ *   build` runs the plugins on the build machine to prerender pages, where the registrations are
+ *   still made (the host's validator may run) but the runtime database must not be created.
  */
-export const decideRegistrations = (config: Or3.Or3RuntimeConfig | undefined): Registrations => {
+export const decideRegistrations = (
+  config: Or3.Or3RuntimeConfig | undefined,
+  options: { readonly prerender?: boolean } = {}
+): Registrations => {
   const none: Registrations = {
     authWorkspaceStore: false,
     syncGatewayAdapter: false,
     syncAdminAdapter: false,
+    openDatabase: false,
     warnings: []
   }
   if (!isOn(config?.auth?.enabled)) return none
@@ -57,6 +66,7 @@ export const decideRegistrations = (config: Or3.Or3RuntimeConfig | undefined): R
     authWorkspaceStore: true,
     syncGatewayAdapter: isOn(config?.sync?.enabled),
     syncAdminAdapter: true,
+    openDatabase: options.prerender !== true,
     warnings
   }
 }
