@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url"
-import { defineConfig } from "vitest/config"
+import { configDefaults, defineConfig } from "vitest/config"
 
 const hostDouble = fileURLToPath(new URL("./test/nuxt-doubles/host.ts", import.meta.url))
 
@@ -16,6 +16,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // The Nitro production build (~40 s of CPU) runs on its own: `npm run test:nitro`.
+    exclude: [...configDefaults.exclude, "test/nitro/**"],
     testTimeout: 30_000,
     pool: "forks"
   }

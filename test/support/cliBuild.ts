@@ -1,6 +1,7 @@
 /**
  * The CLI tests run `or3-sqlite` as operators do: `node <built>/cli/main.js ...` in a child process,
  * so exit codes, stdout/stderr separation and a second connection on the database file are real.
+ * The Nitro test (test/nitro) installs the same build as the package's `dist/`.
  *
  * The build is `src/` transpiled file by file with the project's compiler options
  * (`ts.transpileModule`, the emit `tsc` produces for this `isolatedModules` code, without the type

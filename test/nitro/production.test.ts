@@ -4,7 +4,7 @@
  * does for a module installed from node_modules), better-sqlite3 external and traced into
  * .output/server/node_modules. The build runs a prerender first, as `nuxt build` does, and the
  * bundle is served from another directory than the app's, on default settings (background
- * checkpoints on). The host itself is replaced by the stand-ins in test/nitro-app.
+ * checkpoints on). The host itself is replaced by the stand-ins in test/nitro/app.
  *
  * Build logs and the server's output are printed only when a test fails.
  */
@@ -13,10 +13,10 @@ import { onTestFailed } from "vitest"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { migrations } from "../src/migrations/index.js"
-import { checkpointedRows } from "./support/checkpointed.js"
-import { buildApp, type RunningServer, startServer, writeApp } from "./support/nitroApp.js"
-import { del, put } from "./support/ops.js"
+import { migrations } from "../../src/migrations/index.js"
+import { checkpointedRows } from "../support/checkpointed.js"
+import { buildApp, type RunningServer, startServer, writeApp } from "./nitroApp.js"
+import { del, put } from "../support/ops.js"
 
 const latestMigrationId = Math.max(...Object.keys(migrations).map((key) => Number(key.split("_")[0])))
 

@@ -1,7 +1,7 @@
 /**
  * A minimal Nitro app with this package installed as an OR3 app has it, built and served the way
- * production runs the OR3 host (test/nitro-production.test.ts). The app's sources are the stand-ins
- * in test/nitro-app; its node_modules holds a copy of the built package (as `npm install` leaves
+ * production runs the OR3 host (test/nitro/production.test.ts). The app's sources are the stand-ins
+ * in test/nitro/app; its node_modules holds a copy of the built package (as `npm install` leaves
  * it) and links to this repository's dependencies (better-sqlite3 among them), so Nitro bundles
  * the package and keeps its dependencies external, exactly as for the host.
  */
@@ -10,7 +10,7 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
-import { buildSources } from "./cliBuild.js"
+import { buildSources } from "../support/cliBuild.js"
 
 const repo = fileURLToPath(new URL("../..", import.meta.url))
 
@@ -44,7 +44,7 @@ const spawnNode = (args: ReadonlyArray<string>, options: { cwd: string; env: Nod
  * (its package.json and the build of src/ as dist/) next to links to every installed dependency.
  */
 export const writeApp = (root: string): void => {
-  Fs.cpSync(Path.join(repo, "test", "nitro-app"), root, { recursive: true })
+  Fs.cpSync(Path.join(repo, "test", "nitro", "app"), root, { recursive: true })
   const modules = Path.join(root, "node_modules")
   const pkg = Path.join(modules, "or3-provider-sqlite")
   Fs.mkdirSync(pkg, { recursive: true })
