@@ -16,7 +16,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    // The Nitro production build (~40 s of CPU) runs on its own: `npm run test:nitro`.
+    // The Nitro production builds (~30 s of CPU) run on their own: `npm run test:nitro`.
     exclude: [...configDefaults.exclude, "test/nitro/**"],
     testTimeout: 30_000,
     pool: "forks"

@@ -14,6 +14,8 @@ const nitro = await createNitro({
   preset: "node-server",
   dev: false,
   logLevel: 1,
+  compatibilityDate: "2025-07-15",
+  sourceMap: false,
   // What src/nuxt/module.ts adds: the plugin next to the module, without an extension.
   plugins: [join(moduleDir, "runtime", "server", "plugins", "register")],
   // What Nuxt does for a module it installs from node_modules: the module's package goes into
