@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url"
-import { defineConfig } from "vitest/config"
+import { configDefaults, defineConfig } from "vitest/config"
 
 const hostDouble = fileURLToPath(new URL("./test/nuxt-doubles/host.ts", import.meta.url))
 
@@ -17,6 +17,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // The Nitro production builds (~30 s of CPU) run on their own: `npm run test:nitro`.
+    exclude: [...configDefaults.exclude, "test/nitro/**"],
     testTimeout: 30_000,
     pool: "forks"
   }

@@ -1,38 +1,20 @@
 import { assert, describe, it } from "@effect/vitest"
-import Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
 import * as Fs from "node:fs"
+import { createRequire } from "node:module"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { driverPath, startCheckpointer } from "../src/layers/Checkpointer.js"
 import { layerSqlFile } from "../src/layers/Migrations.js"
 import { SyncGateway } from "../src/services/SyncGateway.js"
+import { checkpointedRows } from "./support/checkpointed.js"
+import { captureWarnings } from "./support/logs.js"
 import { put } from "./support/ops.js"
 
-/**
- * Rows of change_log found in the main database file alone, i.e. what has been checkpointed. The
- * copy is taken while the worker may be writing pages, so a torn copy can fail to open or read:
- * that counts as "not yet" (-1) and the caller looks again.
- */
-const checkpointedRows = (path: string) => {
-  const copy = `${path}.main-only`
-  Fs.copyFileSync(path, copy)
-  try {
-    const db = new Database(copy, { readonly: true })
-    try {
-      const hasLog = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'change_log'").get() !== undefined
-      return hasLog ? (db.prepare("SELECT count(*) AS n FROM change_log").get() as { n: number }).n : 0
-    } finally {
-      db.close()
-    }
-  } catch {
-    return -1
-  } finally {
-    Fs.rmSync(copy)
-  }
-}
-
-const pushThenWait = (path: string, backgroundCheckpoint: boolean) =>
-  Effect.gen(function*() {
+/** Pushes 50 ops, then waits up to 2 s for them to reach the main file; no warning may appear. */
+const pushThenWait = (path: string, backgroundCheckpoint: boolean) => {
+  const { layer, logs } = captureWarnings()
+  return Effect.gen(function*() {
     const gateway = yield* SyncGateway
     yield* gateway.push({ scope: { workspaceId: "ws" }, ops: Array.from({ length: 50 }, (_, i) => put({ pk: `k${i}` })) }, {
       userId: "u"
@@ -42,8 +24,13 @@ const pushThenWait = (path: string, backgroundCheckpoint: boolean) =>
       yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
       rows = checkpointedRows(path)
     }
+    assert.deepStrictEqual(logs, [])
     return rows
-  }).pipe(Effect.provide(SyncGateway.Default.pipe(Layer.provideMerge(layerSqlFile(path, { backgroundCheckpoint })))))
+  }).pipe(
+    Effect.provide(SyncGateway.Default.pipe(Layer.provideMerge(layerSqlFile(path, { backgroundCheckpoint })))),
+    Effect.provide(layer)
+  )
+}
 
 describe("background checkpoints", () => {
   it.live("move committed pushes into the database file without a writer checkpointing", () =>
@@ -54,4 +41,22 @@ describe("background checkpoints", () => {
       assert.strictEqual(yield* pushThenWait(Path.join(dir, "off.sqlite"), false), 0)
       Fs.rmSync(dir, { recursive: true, force: true })
     }), 30_000)
+
+  it("the worker loads the better-sqlite3 this process loaded, wherever this module is", () => {
+    const loaded = createRequire(import.meta.url).resolve("better-sqlite3")
+    assert.strictEqual(driverPath(), loaded)
+  })
+
+  it.live("a worker that cannot start: one warning, and the caller is told to leave checkpoints to SQLite", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "or3-checkpoint-"))
+      const { logs, layer } = captureWarnings()
+      const started = yield* Effect.scoped(
+        startCheckpointer({ path: Path.join(dir, "db.sqlite"), driver: Path.join(dir, "no-such-driver.js") })
+      ).pipe(Effect.provide(layer))
+      assert.isFalse(started)
+      assert.strictEqual(logs.length, 1)
+      assert.match(logs[0], /^Background checkpoints are off \(Cannot find module .*no-such-driver\.js/)
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }))
 })

@@ -96,6 +96,19 @@ describe("decideRegistrations", () => {
     assert.deepStrictEqual(decided(config({ auth: true, provider: "SQLite" })), nothing)
   })
 
+  it("prerender (nuxt build): the same registrations, but the database is not opened", () => {
+    const selected = config({ auth: true, syncEnabled: true, provider: "sqlite", publicProvider: "sqlite" })
+    const atBuild = decideRegistrations(selected, { prerender: true })
+    assert.deepStrictEqual(decided(selected), { store: true, gateway: true, admin: true, adminStores: true })
+    assert.deepStrictEqual(
+      [atBuild.authWorkspaceStore, atBuild.syncGatewayAdapter, atBuild.syncAdminAdapter, atBuild.adminStores, atBuild.openDatabase],
+      [true, true, true, true, false]
+    )
+    assert.isTrue(decideRegistrations(selected).openDatabase)
+    assert.isTrue(decideRegistrations(selected, { prerender: false }).openDatabase)
+    assert.isFalse(decideRegistrations(config({ auth: false, provider: "sqlite" })).openDatabase)
+  })
+
   it("warns when the two provider keys disagree, and only then", () => {
     const split = decideRegistrations(config({ auth: true, syncEnabled: true, provider: "convex", publicProvider: "sqlite" }))
     assert.strictEqual(split.warnings.length, 1)

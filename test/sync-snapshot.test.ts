@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect, FastCheck as fc, Option, TestClock } from "effect"
-import { Forbidden, InvalidInput, SnapshotExpired } from "../src/schema/errors.js"
+import { Forbidden, InvalidInput, SnapshotExpired, Unauthenticated } from "../src/schema/errors.js"
 import { Limits } from "../src/schema/limits.js"
 import { decodeToken, encodeToken } from "../src/services/sync/snapshotToken.js"
 import { SyncGateway } from "../src/services/SyncGateway.js"
@@ -184,7 +184,7 @@ describe("snapshot", () => {
       assert.strictEqual(unknown.field, "snapshot.tables")
     })))
 
-  it.effect("tokens: another user or workspace is Forbidden, an old or unknown chain is SnapshotExpired", () =>
+  it.effect("tokens: another user or workspace is Forbidden, an old or unknown chain is SnapshotExpired; no user is 401", () =>
     withGateway(Effect.gen(function*() {
       yield* push([put({ pk: "a" }), put({ pk: "b" })])
       const first = yield* page({ pageSize: 1 })
@@ -201,7 +201,8 @@ describe("snapshot", () => {
       assert.instanceOf(unknown, SnapshotExpired)
       assert.strictEqual(unknown.status, 410)
       const noSession = yield* Effect.flip(page({}, null))
-      assert.instanceOf(noSession, Forbidden)
+      assert.instanceOf(noSession, Unauthenticated)
+      assert.strictEqual(noSession.status, 401)
       // Still fine just before the TTL, gone at it.
       yield* TestClock.adjust(Limits.snapshotTtlSeconds * 1000 - 1)
       assert.strictEqual((yield* page({ pageSize: 1, pageToken: token })).items[0].pk, "b")

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Effect, TestClock } from "effect"
+import { Duration, Effect, TestClock } from "effect"
 import { InvalidInput, NotFound } from "../src/schema/errors.js"
 import type { WorkspaceRole } from "../src/schema/store.js"
 import { AuthWorkspaceStore } from "../src/services/AuthWorkspaceStore.js"
@@ -20,6 +20,9 @@ const invite = (
       store.createInvite({ workspaceId, email, role, invitedByUserId, expiresAt, tokenHash }),
       (created) => created.inviteId
     ))
+
+/** Invite times are epoch seconds (the host's unit); the test clock counts milliseconds. */
+const passSeconds = (seconds: number) => TestClock.adjust(Duration.seconds(seconds))
 
 const statusOf = (inviteId: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -91,11 +94,11 @@ describe("AuthWorkspaceStore invites", () => {
       const { userId, workspaceId } = yield* userWithWorkspace("owner")
       const { workspaceId: otherWorkspace } = yield* store.createWorkspace({ userId, name: "Other" })
       const soon = yield* invite(workspaceId, userId, "a@example.com", "ha", "editor", 1_000)
-      yield* TestClock.adjust(10)
+      yield* passSeconds(10)
       const later = yield* invite(workspaceId, userId, "b@example.com", "hb", "editor", 50_000)
       const elsewhere = yield* invite(otherWorkspace, userId, "c@example.com", "hc", "editor", 1_000)
 
-      yield* TestClock.adjust(1_000) // now 1010: `soon` is overdue
+      yield* passSeconds(1_000) // now 1010: `soon` is overdue
       const all = yield* store.listInvites({ workspaceId })
       assert.deepStrictEqual(all.map((i) => [i.id, i.status]), [[later, "pending"], [soon, "expired"]])
       assert.strictEqual(all[1].updatedAt, 1_010)
@@ -116,7 +119,7 @@ describe("AuthWorkspaceStore invites", () => {
       const { userId, workspaceId } = yield* userWithWorkspace("owner")
       const { workspaceId: other } = yield* store.createWorkspace({ userId, name: "Other" })
       const pending = yield* invite(workspaceId, userId, "a@example.com", "ha")
-      yield* TestClock.adjust(5)
+      yield* passSeconds(5)
       yield* store.revokeInvite({ workspaceId, inviteId: pending, revokedByUserId: userId })
       const [revoked] = yield* store.listInvites({ workspaceId })
       assert.deepStrictEqual([revoked.status, revoked.revokedAt, revoked.updatedAt], ["revoked", 5, 5])
@@ -161,7 +164,7 @@ describe("AuthWorkspaceStore invites", () => {
       assert.deepStrictEqual(yield* validate("guest@example.com", "revoked"), { ok: false, reason: "revoked" })
       assert.deepStrictEqual(yield* validate("guest@example.com", "used"), { ok: false, reason: "already_used" })
       assert.deepStrictEqual(yield* validate("guest@example.com", "good", "nope"), { ok: false, reason: "not_found" })
-      yield* TestClock.adjust(1_000)
+      yield* passSeconds(1_000)
       assert.deepStrictEqual(yield* validate("guest@example.com", "good"), { ok: false, reason: "expired" })
       assert.deepStrictEqual(yield* dumpTables, before)
 
@@ -187,7 +190,7 @@ describe("AuthWorkspaceStore invites", () => {
       assert.strictEqual(unknownUser.field, "input.acceptedUserId")
       assert.deepStrictEqual(yield* dumpTables, before)
 
-      yield* TestClock.adjust(7)
+      yield* passSeconds(7)
       assert.deepStrictEqual(yield* consume("Guest@Example.com", "good"), { ok: true, role: "editor" })
       assert.strictEqual(yield* store.getWorkspaceRole({ userId: guest, workspaceId }), "editor")
       const [accepted] = (yield* store.listInvites({ workspaceId, status: "accepted" }))
@@ -198,7 +201,7 @@ describe("AuthWorkspaceStore invites", () => {
 
       const afterAccept = yield* dumpTables
       assert.deepStrictEqual(yield* consume("guest@example.com", "good"), { ok: false, reason: "already_used" })
-      yield* TestClock.adjust(1_000)
+      yield* passSeconds(1_000)
       assert.deepStrictEqual(yield* consume("late@example.com", "late"), { ok: false, reason: "expired" })
       assert.deepStrictEqual(yield* dumpTables, afterAccept)
     })))
@@ -303,7 +306,7 @@ describe("AuthWorkspaceStore.acceptInviteAndProvisionUser", () => {
       assert.deepStrictEqual(yield* accept("guest@example.com", "nope"), { ok: false, reason: "not_found" })
       assert.deepStrictEqual(yield* accept("intruder@example.com", "tok"), { ok: false, reason: "email_mismatch" })
       assert.instanceOf(yield* Effect.flip(accept("not-an-email", "tok")), InvalidInput)
-      yield* TestClock.adjust(1_000)
+      yield* passSeconds(1_000)
       assert.deepStrictEqual(yield* accept("guest@example.com", "tok"), { ok: false, reason: "expired" })
       assert.deepStrictEqual(yield* dumpTables, before)
     })))

@@ -104,13 +104,17 @@ const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, ConfigI
     // Values come from allow-lists (SqliteConfig), never from raw input.
     for (const pragma of connectionPragmas(settings)) yield* sql.unsafe(pragma)
     yield* sql.unsafe(`PRAGMA journal_mode = ${settings.journalMode}`)
-    if (settings.backgroundCheckpoint) {
+    // A worker that cannot start leaves the writer's auto-checkpoint at SQLite's default mark.
+    const backgroundCheckpoint = settings.backgroundCheckpoint && (yield* startCheckpointer({ path: settings.path }))
+    if (backgroundCheckpoint) {
       yield* sql.unsafe(`PRAGMA wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
       yield* sql.unsafe(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`)
-      yield* startCheckpointer({ path: settings.path })
     }
     const [{ version }] = yield* sql<{ version: string }>`SELECT sqlite_version() AS version`
-    return { sql, info: { driver: "better-sqlite3" as const, settings, sqliteVersion: version } }
+    return {
+      sql,
+      info: { driver: "better-sqlite3" as const, settings: { ...settings, backgroundCheckpoint }, sqliteVersion: version }
+    }
   }).pipe(
     // A path that cannot be opened as a database (not a SQLite file, no permission) is the
     // operator's to fix: say which variable and why, instead of failing with a stack trace.

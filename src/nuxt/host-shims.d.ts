@@ -42,3 +42,8 @@ declare module "#imports" {
   export function useRuntimeConfig(): Or3.Or3RuntimeConfig
   export function defineNitroPlugin(plugin: Or3.NitroPluginLike): Or3.NitroPluginLike
 }
+
+interface ImportMeta {
+  /** Nitro's build-time flag: replaced by `true` in the prerender bundle, `false` in the others. */
+  readonly prerender?: boolean
+}

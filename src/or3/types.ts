@@ -254,6 +254,7 @@ export interface SyncGatewayAdapterRegistryItem {
 export type WorkspaceRole = "owner" | "editor" | "viewer"
 export type WorkspaceInviteStatus = "pending" | "accepted" | "revoked" | "expired"
 
+/** Every time in epoch seconds, the host's unit for invites (or3-admin-contract 7-8). */
 export interface WorkspaceInviteRecord {
   id: string
   workspaceId: string
@@ -324,6 +325,7 @@ export interface AuthWorkspaceStore {
     email: string
     role: WorkspaceRole
     invitedByUserId: string
+    /** Epoch seconds: the host passes `floor(Date.now() / 1000) + ttlSeconds`. */
     expiresAt: number
     tokenHash: string
   }): Promise<{ inviteId: string }>

@@ -57,5 +57,10 @@ export const Limits = {
   maxSettingKeyLength: 512,
   maxSettingValueLength: 1024 * 1024,
   /** Lifetime of a snapshot chain, seconds. */
-  snapshotTtlSeconds: 3600
+  snapshotTtlSeconds: 3600,
+  /**
+   * The latest invite expiry accepted, epoch seconds (9999-12-31T23:59:59Z). The host passes
+   * seconds; a time in milliseconds is far above this and is refused instead of read as seconds.
+   */
+  maxEpochSeconds: 253_402_300_799
 } as const

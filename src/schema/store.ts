@@ -60,12 +60,17 @@ export const UpdateWorkspaceInput = Schema.Struct({
 })
 export type UpdateWorkspaceInput = typeof UpdateWorkspaceInput.Type
 
+/** A time in whole epoch seconds, the unit of every invite time the host passes or reads. */
+export const EpochSeconds = NonNegativeInt.pipe(
+  Schema.filter((n) => n <= Limits.maxEpochSeconds || `must be in epoch seconds (at most ${Limits.maxEpochSeconds})`)
+)
+
 export const CreateInviteInput = Schema.Struct({
   workspaceId: Id,
   email: Email,
   role: WorkspaceRole,
   invitedByUserId: Id,
-  expiresAt: NonNegativeInt,
+  expiresAt: EpochSeconds,
   tokenHash: BoundedString(Limits.maxIdentifierLength)
 })
 export type CreateInviteInput = typeof CreateInviteInput.Type
@@ -109,6 +114,7 @@ export const AcceptInviteInput = Schema.Struct({
 })
 export type AcceptInviteInput = typeof AcceptInviteInput.Type
 
+/** An invite as the host reads it: every time in epoch seconds (or3-admin-contract 7-8). */
 export interface WorkspaceInviteRecord {
   readonly id: string
   readonly workspaceId: string

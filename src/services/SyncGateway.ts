@@ -46,7 +46,7 @@ export interface SyncGatewayShape {
   readonly snapshot: (
     input: unknown,
     session?: SessionUser
-  ) => Effect.Effect<SnapshotResponse, InvalidInput | Forbidden | SnapshotExpired>
+  ) => Effect.Effect<SnapshotResponse, InvalidInput | Unauthenticated | Forbidden | SnapshotExpired>
   /** Moves a device cursor forward (never back, never past the head). */
   readonly updateCursor: (
     input: unknown,

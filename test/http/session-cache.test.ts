@@ -171,7 +171,7 @@ describe("what the workspace routes drop from the cache", () => {
     const email = (await viewer.client.get("/api/auth/session")).body.session.user.email as string
     const tokenHash = randomUUID()
     const invite = { workspaceId: owner.workspaceId, email, role: "editor" as const, invitedByUserId: owner.userId }
-    await store.createInvite({ ...invite, expiresAt: Date.now() + 3_600_000, tokenHash })
+    await store.createInvite({ ...invite, expiresAt: Math.floor(Date.now() / 1000) + 3600, tokenHash })
     const consumed = await store.consumeInvite({ workspaceId: owner.workspaceId, email, tokenHash, acceptedUserId: viewer.userId })
     expect(consumed).toEqual({ ok: true, role: "editor" })
     expect((await push(viewer.client, owner.workspaceId, [threadOp("now-editor")])).status).toBe(200)

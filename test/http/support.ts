@@ -91,7 +91,7 @@ export const joinWorkspace = async (host: TestHost, owner: SignedIn, memberName:
     email,
     role,
     invitedByUserId: owner.userId,
-    expiresAt: Date.now() + 3_600_000,
+    expiresAt: Math.floor(Date.now() / 1000) + 3600, // epoch seconds, as the host passes it
     tokenHash
   })
   const consumed = await store.consumeInvite({ workspaceId: owner.workspaceId, email, tokenHash, acceptedUserId: member.userId })

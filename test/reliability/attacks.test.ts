@@ -64,7 +64,7 @@ beforeAll(async () => {
   for (const [name, role] of [["eddie", "editor"], ["vera", "viewer"], ["rita", "editor"]] as const) {
     const tokenHash = `hash-${name}`
     const email = `${name}@example.com`
-    await store.createInvite({ workspaceId: A, email, role, invitedByUserId: alice.userId, expiresAt: host.clock.now() + 86_400_000, tokenHash })
+    await store.createInvite({ workspaceId: A, email, role, invitedByUserId: alice.userId, expiresAt: Math.floor(host.clock.now() / 1000) + 86_400, tokenHash })
     const consumed = await store.consumeInvite({ workspaceId: A, email, tokenHash, acceptedUserId: host.users[name].userId })
     assert.deepStrictEqual(consumed, { ok: true, role })
     assert.strictEqual((await setActive(host.users[name].client, A)).status, 200)
@@ -228,8 +228,9 @@ describe("a deleted workspace", () => {
 
 describe("invites", () => {
   const store = () => host.provider.authWorkspaceStore
-  const invite = async (email: string, tokenHash: string, ttlMs = 86_400_000) =>
-    (await store().createInvite({ workspaceId: A, email, role: "editor", invitedByUserId: host.users.alice.userId, expiresAt: host.clock.now() + ttlMs, tokenHash })).inviteId
+  // Expiry in epoch seconds, as the host's invite route computes it.
+  const invite = async (email: string, tokenHash: string, ttlSeconds = 86_400) =>
+    (await store().createInvite({ workspaceId: A, email, role: "editor", invitedByUserId: host.users.alice.userId, expiresAt: Math.floor(host.clock.now() / 1000) + ttlSeconds, tokenHash })).inviteId
   const accept = (providerUserId: string, email: string, tokenHash: string) => () =>
     store().acceptInviteAndProvisionUser({ provider: "test", providerUserId, email, workspaceId: A, tokenHash })
   const refused = (reason: string) => (outcome: { ok: any } | { error: any }) =>
@@ -247,7 +248,7 @@ describe("invites", () => {
   })
 
   it("accepted after it expired: expired", async () => {
-    await invite("late@example.com", "hash-expired", 60_000)
+    await invite("late@example.com", "hash-expired", 60)
     host.clock.advance(120_000)
     await attemptStore("expired invite", accept("late-user", "late@example.com", "hash-expired"), refused("expired"))
   })

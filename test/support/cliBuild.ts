@@ -1,6 +1,7 @@
 /**
  * The CLI tests run `or3-sqlite` as operators do: `node <built>/cli/main.js ...` in a child process,
  * so exit codes, stdout/stderr separation and a second connection on the database file are real.
+ * The Nitro test (test/nitro) installs the same build as the package's `dist/`.
  *
  * The build is `src/` transpiled file by file with the project's compiler options
  * (`ts.transpileModule`, the emit `tsc` produces for this `isolatedModules` code, without the type
@@ -24,15 +25,14 @@ const sources = (dir: string): Array<string> =>
     return entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts") ? [path] : []
   })
 
-/** Builds `src/` once per content and returns the path of the CLI entry (`cli/main.js`). */
-export const buildCli = (): string => {
+/** Builds `src/` once per content and returns the directory of the build (the layout of `dist/`). */
+export const buildSources = (): string => {
   const srcDir = Path.join(root, "src")
   const files = sources(srcDir).sort()
   const digest = createHash("sha256")
   for (const file of files) digest.update(file).update(Fs.readFileSync(file))
   const outDir = Path.join(root, "node_modules", ".cache", "or3-sqlite-cli", digest.digest("hex").slice(0, 16))
-  const entry = Path.join(outDir, "cli", "main.js")
-  if (Fs.existsSync(entry)) return entry
+  if (Fs.existsSync(outDir)) return outDir
 
   const config = ts.readConfigFile(Path.join(root, "tsconfig.build.json"), ts.sys.readFile)
   const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root)
@@ -58,5 +58,8 @@ export const buildCli = (): string => {
     // Another test file built the same sources first.
     Fs.rmSync(staging, { recursive: true, force: true })
   }
-  return entry
+  return outDir
 }
+
+/** Builds `src/` once per content and returns the path of the CLI entry (`cli/main.js`). */
+export const buildCli = (): string => Path.join(buildSources(), "cli", "main.js")

@@ -7,7 +7,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { decodeInput } from "../../schema/decode.js"
-import { Forbidden, InvalidInput, SnapshotExpired } from "../../schema/errors.js"
+import { Forbidden, InvalidInput, SnapshotExpired, Unauthenticated } from "../../schema/errors.js"
 import { Limits } from "../../schema/limits.js"
 import { isSyncedTable, type SyncedTableName, syncedTableNames } from "../../schema/tables.js"
 import { type SessionUser, type SnapshotItem, SnapshotRequest, type SnapshotResponse } from "../../schema/wire.js"
@@ -138,21 +138,13 @@ export const makeSnapshot = Effect.gen(function*() {
 
   /**
    * One page of a snapshot chain. Without a session user there is no owner to bind the chain to
-   * (and no notifications to show), so the request is Forbidden (403); the host answers 401 before
-   * calling the adapter in that case anyway.
+   * (and no notifications to show): the caller is Unauthenticated (401), as for `updateCursor`.
    */
   const snapshot = Effect.fn("SyncGateway.snapshot")(function*(input: unknown, session?: SessionUser) {
     const request = yield* decodeRequest(input)
     const { tables, key } = yield* tableFilter(request.tables)
     const { workspaceId } = request.scope
-    if (session === undefined) {
-      return yield* new Forbidden({
-        userId: null,
-        workspaceId,
-        action: "read a snapshot",
-        reason: "A snapshot needs a signed-in user"
-      })
-    }
+    if (session === undefined) return yield* new Unauthenticated({ action: "read a snapshot" })
     let chain: { readonly id: string; readonly watermark: number }
     let after: { readonly tableName: SyncedTableName; readonly pk: string } | undefined
     if (request.pageToken === undefined) {

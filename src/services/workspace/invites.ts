@@ -1,6 +1,12 @@
 /**
  * Workspace invites: storage, and the rules that decide whether a token opens an invite. The host
  * stores only a hash of the token; hashes are compared in constant time (`tokenHashesEqual`).
+ *
+ * Units: the host passes and reads every invite time in epoch SECONDS (`expiresAt` is
+ * `floor(Date.now() / 1000) + ttl`), while the table keeps epoch milliseconds like every other
+ * table. The conversion happens here and nowhere else: `expiresAt * 1000` on insert, whole seconds
+ * (`column / 1000`, rounded down) on every read, and an invite is expired once
+ * `expiresAt <= floor(now / 1000)`.
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as SqlSchema from "@effect/sql/SqlSchema"
@@ -33,10 +39,14 @@ const InviteRow = Schema.Struct({
   updatedAt: Schema.Number
 })
 
+// Integer division: whole seconds, rounded down (times are positive); NULL stays NULL.
 const inviteColumns = `i.id AS id, i.workspace_id AS workspaceId, i.email AS email, i.role AS role,
-  i.status AS status, i.invited_by_user_id AS invitedByUserId, i.expires_at AS expiresAt,
-  i.token_hash AS tokenHash, i.accepted_at AS acceptedAt, i.accepted_user_id AS acceptedUserId,
-  i.revoked_at AS revokedAt, i.created_at AS createdAt, i.updated_at AS updatedAt`
+  i.status AS status, i.invited_by_user_id AS invitedByUserId, i.expires_at / 1000 AS expiresAt,
+  i.token_hash AS tokenHash, i.accepted_at / 1000 AS acceptedAt, i.accepted_user_id AS acceptedUserId,
+  i.revoked_at / 1000 AS revokedAt, i.created_at / 1000 AS createdAt, i.updated_at / 1000 AS updatedAt`
+
+/** Epoch milliseconds to the host's whole epoch seconds. */
+const toSeconds = (millis: number) => Math.floor(millis / 1000)
 
 const CandidatesRequest = Schema.Struct({ workspaceId: Schema.String, email: Schema.String })
 
@@ -57,13 +67,13 @@ const matchToken = (candidates: ReadonlyArray<WorkspaceInviteRecord>, tokenHash:
   return match
 }
 
-/** Why a matched invite cannot be used now, or `undefined` when it can. */
+/** Why a matched invite cannot be used at `now` (epoch ms), or `undefined` when it can. */
 const stateFailure = (invite: WorkspaceInviteRecord, now: number) =>
   invite.status === "accepted"
     ? "already_used" as const
     : invite.status === "revoked"
     ? "revoked" as const
-    : invite.status === "expired" || invite.expiresAt <= now
+    : invite.status === "expired" || invite.expiresAt <= toSeconds(now)
     ? "expired" as const
     : undefined
 
@@ -145,7 +155,7 @@ export const makeInviteQueries = (sql: SqlClient.SqlClient, ids: IdsShape) => {
         status: "pending",
         invited_by_user_id: input.invitedByUserId,
         token_hash: input.tokenHash,
-        expires_at: input.expiresAt,
+        expires_at: input.expiresAt * 1000,
         accepted_at: null,
         accepted_user_id: null,
         revoked_at: null,
@@ -156,10 +166,10 @@ export const makeInviteQueries = (sql: SqlClient.SqlClient, ids: IdsShape) => {
     return inviteId
   })
 
-  /** Marks pending invites of the workspace whose `expires_at` has passed as `expired`. */
+  /** Marks pending invites of the workspace whose expiry has passed as `expired` (the rule above). */
   const expireOverdue = (workspaceId: string, now: number) =>
     sql`UPDATE workspace_invites SET status = 'expired', updated_at = ${now}
-        WHERE workspace_id = ${workspaceId} AND status = 'pending' AND expires_at <= ${now}`
+        WHERE workspace_id = ${workspaceId} AND status = 'pending' AND expires_at / 1000 <= ${toSeconds(now)}`
 
   const list = SqlSchema.findAll({
     Request: Schema.Struct({

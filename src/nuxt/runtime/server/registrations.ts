@@ -13,6 +13,8 @@ export interface Registrations {
   readonly syncAdminAdapter: boolean
   /** Register the admin store provider and the deployment-admin checker. */
   readonly adminStores: boolean
+  /** Open (and migrate) the database now; never while Nitro prerenders pages at build time. */
+  readonly openDatabase: boolean
   /** Configuration problems worth a log line; none of them stops the registrations. */
   readonly warnings: ReadonlyArray<string>
 }
@@ -35,13 +37,20 @@ const providerName = (value: unknown) => (typeof value === "string" ? value : un
  *   same database, and the host shows it under the configured sync provider.
  * - The admin stores and the deployment-admin checker whenever the store is registered: the host
  *   finds both through `sync.provider`, and they read the same users and workspaces.
+ * - The database is opened whenever something is registered, except under `prerender`: `nuxt
+ *   build` runs the plugins on the build machine to prerender pages, where the registrations are
+ *   still made (the host's validator may run) but the runtime database must not be created.
  */
-export const decideRegistrations = (config: Or3.Or3RuntimeConfig | undefined): Registrations => {
+export const decideRegistrations = (
+  config: Or3.Or3RuntimeConfig | undefined,
+  options: { readonly prerender?: boolean } = {}
+): Registrations => {
   const none: Registrations = {
     authWorkspaceStore: false,
     syncGatewayAdapter: false,
     syncAdminAdapter: false,
     adminStores: false,
+    openDatabase: false,
     warnings: []
   }
   if (!isOn(config?.auth?.enabled)) return none
@@ -63,6 +72,7 @@ export const decideRegistrations = (config: Or3.Or3RuntimeConfig | undefined): R
     syncGatewayAdapter: isOn(config?.sync?.enabled),
     syncAdminAdapter: true,
     adminStores: true,
+    openDatabase: options.prerender !== true,
     warnings
   }
 }

@@ -7,6 +7,9 @@
  * the host's strict validator checks the registries right after the plugins ran. The registered
  * objects await the starting provider inside each method, so nothing waits for the database here.
  *
+ * During `nuxt build` Nitro runs the plugins in a prerender bundle on the build machine: the
+ * registrations are made there too, but no database is opened (every call answers 503).
+ *
  * The core is imported through the package's own name: from `dist/` it resolves through the
  * package's `exports`, exactly as it does for the host.
  */
@@ -31,12 +34,16 @@ const REGISTRY_ORDER = 100
 const LOG_PREFIX = "[or3-provider-sqlite]"
 
 const plugin: Or3.NitroPluginLike = defineNitroPlugin(async (nitroApp) => {
-  const decision = decideRegistrations(useRuntimeConfig())
+  // Nitro replaces `import.meta.prerender` when it bundles the plugin: true only in the prerender
+  // bundle (outside Nitro it is undefined).
+  const decision = decideRegistrations(useRuntimeConfig(), { prerender: import.meta.prerender === true })
   if (!decision.authWorkspaceStore) return
   for (const warning of decision.warnings) console.warn(`${LOG_PREFIX} ${warning}`)
 
   // Started now; every facade method awaits it.
-  const provider = createLazySqliteProvider(createSqliteProvider())
+  const provider = createLazySqliteProvider(
+    decision.openDatabase ? createSqliteProvider() : Promise.reject(new Error("not started while prerendering"))
+  )
 
   registerAuthWorkspaceStore({ id: SQLITE_PROVIDER_ID, order: REGISTRY_ORDER, create: () => provider.authWorkspaceStore })
   if (decision.syncGatewayAdapter) {
@@ -55,6 +62,7 @@ const plugin: Or3.NitroPluginLike = defineNitroPlugin(async (nitroApp) => {
     })
     registerDeploymentAdminChecker(SQLITE_PROVIDER_ID, () => provider.deploymentAdminChecker)
   }
+  if (!decision.openDatabase) return
   nitroApp.hooks.hook("close", () => provider.dispose())
 
   // First await: the migrations. A failed start is logged for the operator; requests then get
