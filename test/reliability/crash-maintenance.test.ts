@@ -29,7 +29,7 @@ let bundled: (name: string) => string
 let dir: string
 
 beforeAll(async () => {
-  bundled = await buildFixtures()
+  bundled = buildFixtures()
   dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "or3-crash-maintenance-"))
 }, 180_000)
 afterEach(killAll)
