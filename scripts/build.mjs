@@ -5,9 +5,8 @@
 //   node scripts/build.mjs              clean build (npm run build, npm pack)
 //   node scripts/build.mjs --if-stale   the same, unless dist/ was built from exactly these inputs
 //                                       (npm start, demo, inspect, bench: no 20-40 s rebuild)
-//   node scripts/build.mjs --out-dir D  into D instead of dist/
 //
-// "Exactly these inputs": a successful build writes `<out>/.build-stamp.json` with a hash of the
+// "Exactly these inputs": a successful build writes `dist/.build-stamp.json` with a hash of the
 // content of every file under src/, of both tsconfig files, of package.json's `type` and of the
 // TypeScript version, and the list of files it emitted. `--if-stale` skips only when the hash is
 // the same and every listed file is still there. Content, not mtimes: a checkout of another
@@ -19,17 +18,16 @@ import { createHash } from "node:crypto"
 import * as Fs from "node:fs"
 import { createRequire } from "node:module"
 import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
 
-const root = process.cwd()
+const root = Path.resolve(fileURLToPath(import.meta.url), "..", "..")
 const args = process.argv.slice(2)
-const ifStale = args.includes("--if-stale")
-const outFlag = args.indexOf("--out-dir")
-const outDir = Path.resolve(root, outFlag === -1 ? "dist" : args[outFlag + 1] ?? "")
-const unknown = args.filter((arg, i) => arg !== "--if-stale" && arg !== "--out-dir" && (outFlag === -1 || i !== outFlag + 1))
-if (unknown.length > 0 || (outFlag !== -1 && args[outFlag + 1] === undefined)) {
-  console.error(`usage: node scripts/build.mjs [--if-stale] [--out-dir DIR]; got ${args.join(" ")}`)
+if (args.some((arg) => arg !== "--if-stale")) {
+  console.error(`usage: node scripts/build.mjs [--if-stale]; got ${args.join(" ")}`)
   process.exit(2)
 }
+const ifStale = args.includes("--if-stale")
+const outDir = Path.join(root, "dist")
 const stampPath = Path.join(outDir, ".build-stamp.json")
 const tsc = createRequire(Path.join(root, "package.json")).resolve("typescript/bin/tsc")
 
@@ -58,16 +56,15 @@ const readStamp = () => {
 }
 
 const inputs = inputsHash()
-const relativeOut = Path.relative(root, outDir) || "."
 if (ifStale) {
   const stamp = readStamp()
   if (stamp?.inputs === inputs && stamp.outputs.every((file) => Fs.existsSync(Path.join(outDir, file)))) {
-    console.log(`${relativeOut}/ is up to date with src/`)
+    console.log("dist/ is up to date with src/")
     process.exit(0)
   }
 }
 
-console.log(`Building ${relativeOut}/ (tsc -p tsconfig.build.json)...`)
+console.log("Building dist/ (tsc -p tsconfig.build.json)...")
 Fs.rmSync(outDir, { recursive: true, force: true })
 const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", outDir], { cwd: root, stdio: "inherit" })
 if (result.status !== 0) process.exit(result.status ?? 1)

@@ -115,7 +115,7 @@ const claim = (slot: Slot): "built" | "ours" | "wait" => {
   return "wait"
 }
 
-/** Moves the staged build into place (or throws the build's error), then releases the lock. */
+/** Moves a successful build into place; always removes the staging directory and the lock. */
 const finish = (slot: Slot, staging: string, failed: boolean) => {
   try {
     if (!failed) Fs.renameSync(staging, slot.target)
