@@ -29,8 +29,6 @@ const copyPackage = async (dir: string) => {
   for (const name of ["package.json", "README.md", "LICENSE"]) Fs.copyFileSync(Path.join(repo, name), Path.join(dir, name))
   for (const name of ["src", "docs"]) Fs.cpSync(Path.join(repo, name), Path.join(dir, name), { recursive: true })
   Fs.cpSync(await builtDist(), Path.join(dir, "dist"), { recursive: true })
-  // What the build script leaves in dist/ (excluded by `files`).
-  Fs.writeFileSync(Path.join(dir, "dist", ".build-stamp.json"), "{}")
 }
 
 const run = (command: string, args: ReadonlyArray<string>, cwd: string, env: NodeJS.ProcessEnv = process.env) => {
@@ -57,6 +55,8 @@ describe("the published tarball", () => {
       assert.isTrue(files.has(bin), `bin ${bin} is not in the tarball`)
       assert.match(Fs.readFileSync(Path.join(dir, bin), "utf8"), /^#!\/usr\/bin\/env node\n/)
       assert.deepStrictEqual(list.filter((file) => !/^(dist|src|docs)\//.test(file)).sort(), ["LICENSE", "README.md", "package.json"])
+      // The build script's stamp is in dist/, and stays out of the tarball.
+      assert.isTrue(Fs.existsSync(Path.join(dir, "dist", ".build-stamp.json")))
       assert.isFalse(files.has("dist/.build-stamp.json"))
 
       // Every source map points at sources that ship with it.
