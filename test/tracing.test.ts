@@ -17,6 +17,7 @@ import { SyncGateway } from "../src/services/SyncGateway.js"
 import { SyncMaintenance } from "../src/services/SyncMaintenance.js"
 import { makeLogCapture, tempDir } from "./helpers/foundation.js"
 import { put } from "./support/ops.js"
+import { captureStdout } from "./support/quiet.js"
 import { wire } from "./support/workspaceStore.js"
 
 interface Recorded {
@@ -236,11 +237,13 @@ describe("logs", () => {
         })
       })
       const lines: Array<string> = []
+      const stdout = yield* captureStdout
       const code = yield* runCli(
         ["node", "or3-sqlite", "--log-level", "info", "status", "--db", db, "--json"],
         (line) => Effect.sync(() => void lines.push(line))
       ).pipe(Effect.provide(Layer.merge(NodeContext.layer, Logger.add(capture))))
       assert.strictEqual(code, 0, lines.join("\n"))
+      assert.strictEqual(JSON.parse(stdout.text).database.path, db)
       const start = entries.find((entry) => entry.message.startsWith("SQLite "))
       assert.isDefined(start, JSON.stringify(entries))
       assert.strictEqual(start!.annotations.package, "or3-sqlite")

@@ -4,8 +4,9 @@
  * (top-level camelCase keys turned into snake_case; other keys kept). Deletes are not checked.
  */
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { firstIssue } from "../schema/decode.js"
 import type { SyncedTableName } from "../schema/tables.js"
 
 const common = {
@@ -82,20 +83,27 @@ const snakeCase = (key: string): string => key.replace(/([a-z0-9])([A-Z])/g, "$1
 const hasUpperCase = /[A-Z]/
 
 /**
+ * Sets `key` as an own, enumerable data property. Plain assignment would treat `__proto__` as the
+ * prototype setter: the key would vanish and its value's fields would be inherited by the payload.
+ */
+const setOwn = (target: Record<string, unknown>, key: string, value: unknown) =>
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+
+/**
  * Top-level keys in snake_case, a key already sent in snake_case winning over its camelCase twin;
- * the table's known fields first, in schema order, then the others in the order sent.
+ * the table's known fields first, in schema order, then the others in the order sent. Every key
+ * stays an own data key, whatever its name.
  */
 const normalize = (payload: Record<string, unknown>, keys: ReadonlyArray<string>): Record<string, unknown> => {
-  const snake: Record<string, unknown> = {}
-  for (const key in payload) {
-    if (!Object.hasOwn(payload, key)) continue
+  const snake = new Map<string, unknown>()
+  for (const key of Object.keys(payload)) {
     const normalized = hasUpperCase.test(key) ? snakeCase(key) : key
     if (normalized !== key && Object.hasOwn(payload, normalized)) continue
-    snake[normalized] = payload[key]
+    snake.set(normalized, payload[key])
   }
   const ordered: Record<string, unknown> = {}
-  for (const key of keys) if (Object.hasOwn(snake, key)) ordered[key] = snake[key]
-  for (const key in snake) if (!Object.hasOwn(ordered, key)) ordered[key] = snake[key]
+  for (const key of keys) if (snake.has(key)) setOwn(ordered, key, snake.get(key))
+  for (const [key, value] of snake) if (!Object.hasOwn(ordered, key)) setOwn(ordered, key, value)
   return ordered
 }
 
@@ -115,9 +123,8 @@ export const normalizePutPayload = (tableName: string, payload: unknown): Either
   const normalized = normalize(value as Record<string, unknown>, keys)
   return Either.mapBoth(check(normalized), {
     onLeft: (error) => {
-    const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
-    const at = issue === undefined || issue.path.length === 0 ? "" : `${issue.path.join(".")}: `
-      return `Invalid payload for ${tableName}: ${at}${issue?.message ?? "is invalid"}`
+      const { message, path } = firstIssue(error)
+      return `Invalid payload for ${tableName}: ${path.length === 0 ? "" : `${path.map(String).join(".")}: `}${message}`
     },
     onRight: () => normalized
   })

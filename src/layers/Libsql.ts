@@ -12,11 +12,16 @@
  * `foreign_keys`) would silently fall back to SQLite's defaults on that new connection (no busy
  * timeout at all, foreign keys off), so `withConnectionPragmas` applies them to every connection
  * the SDK opens, before its first statement. A remote server keeps its own settings.
+ *
+ * The driver packages (`@effect/sql-libsql`, `@libsql/client` with its native binaries) are
+ * optional peer dependencies: they are loaded when a libSQL layer is built, so an app on
+ * better-sqlite3 neither installs nor loads them, and this module (imported by the CLI for
+ * `parseLibsqlUrl`) loads without them.
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as LibsqlClient from "@effect/sql-libsql/LibsqlClient"
-import * as Libsql from "@libsql/client"
+import type * as LibsqlClient from "@effect/sql-libsql/LibsqlClient"
+import type * as Libsql from "@libsql/client"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -137,8 +142,23 @@ export const withConnectionPragmas = (client: Libsql.Client, pragmas: ReadonlyAr
   })
 }
 
+/** What to install for the libSQL driver (package.json `peerDependencies`, kept in step by a test). */
+const driverPackages = ["@effect/sql-libsql@0.42.0", "@libsql/client@0.12.0"] as const
+
+const loadDriver = Effect.tryPromise({
+  try: () => Promise.all([import("@effect/sql-libsql/LibsqlClient"), import("@libsql/client")]),
+  catch: (cause) =>
+    new ConfigInvalid({
+      variable: "OR3_SQLITE_DRIVER",
+      reason: `libsql needs the optional packages ${driverPackages.join(" and ")} (npm install ${
+        driverPackages.join(" ")
+      }): ${(cause as Error)?.message ?? String(cause)}`
+    })
+})
+
 const makeContext = (options: LibsqlOptions) =>
   Effect.gen(function*() {
+    const [EffectLibsql, LibsqlSdk] = yield* loadDriver
     const fromEnv = yield* readSqliteOptionsFromEnv
     const env = yield* Effect.mapError(libsqlOptionsFromEnv, (error) =>
       new ConfigInvalid({ variable: "OR3_SQLITE_LIBSQL_URL", reason: error.message }))
@@ -163,7 +183,7 @@ const makeContext = (options: LibsqlOptions) =>
     const sdk = yield* Effect.acquireRelease(
       Effect.try({
         try: () =>
-          Libsql.createClient({
+          LibsqlSdk.createClient({
             url: target._tag === "File" ? `file:${target.path}` : url,
             ...(authToken === undefined ? {} : { authToken: Redacted.value(authToken) }),
             intMode: "number"
@@ -177,7 +197,7 @@ const makeContext = (options: LibsqlOptions) =>
       (client) => Effect.sync(() => client.close())
     )
     const pragmas = local ? connectionPragmas(settings) : []
-    const client = yield* LibsqlClient.make({ liveClient: withConnectionPragmas(sdk, pragmas) }).pipe(
+    const client = yield* EffectLibsql.make({ liveClient: withConnectionPragmas(sdk, pragmas) }).pipe(
       Effect.provide(Reactivity.layer)
     )
     const sql: SqlClient.SqlClient = client
@@ -187,7 +207,7 @@ const makeContext = (options: LibsqlOptions) =>
     const info: SqliteInfoShape = { driver: "libsql", settings: { ...settings, backgroundCheckpoint: false }, sqliteVersion: version }
     yield* logStart(info)
     return Context.make(SqlClient.SqlClient, sql).pipe(
-      Context.add(LibsqlClient.LibsqlClient, client),
+      Context.add(EffectLibsql.LibsqlClient, client),
       Context.add(SqliteInfo, info)
     )
   }).pipe(

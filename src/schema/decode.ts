@@ -1,29 +1,127 @@
 /**
  * Decoding of untrusted input: a Schema failure becomes `InvalidInput` naming the first bad field.
+ *
+ * Messages never carry more than a preview of the offending value. Effect's formatter prints the
+ * whole value, recursively: a 250 KB value made a 250 KB message, and one nested a few thousand
+ * levels overflowed the stack (a 500 for the whole request instead of one refused op).
  */
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { InvalidInput } from "./errors.js"
 
-/** Characters of a reason kept: the formatter quotes the bad value, which may be huge. */
+/** Characters of a reason kept (a custom message could still quote a value at length). */
 const MAX_REASON_LENGTH = 300
 
+/** Characters of a value shown in a message. */
+const MAX_PREVIEW_LENGTH = 60
+
+/** Levels of a value shown in a message. */
+const MAX_PREVIEW_DEPTH = 2
+
 /**
- * The first issue of a parse error, as `{ field, reason }` (`field` is the dotted path). The
- * formatter prints the offending value; a value nested too deep for that (a RangeError) is
- * described without it rather than failing the request.
+ * `value` as compact JSON when that takes at most `budget.left` characters and `depth` levels,
+ * else undefined. Stops at the first child that does not fit, so a wide or deep value costs no
+ * more than a small one.
  */
-export const describeParseError = (error: ParseResult.ParseError, root: string) => {
+const compactJson = (value: unknown, depth: number, budget: { left: number }): string | undefined => {
+  let text: string
+  if (typeof value === "string") {
+    if (value.length > budget.left) return undefined
+    text = JSON.stringify(value)
+  } else if (typeof value !== "object" || value === null) {
+    text = String(value)
+  } else if (depth === 0) {
+    return undefined
+  } else if (Array.isArray(value)) {
+    const items: Array<string> = []
+    for (let i = 0; i < value.length; i++) {
+      const item = compactJson(value[i], depth - 1, budget)
+      if (item === undefined) return undefined
+      items.push(item)
+    }
+    text = `[${items.join(",")}]`
+  } else {
+    const entries: Array<string> = []
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue
+      const item = compactJson((value as Record<string, unknown>)[key], depth - 1, budget)
+      if (item === undefined || key.length > budget.left) return undefined
+      entries.push(`${JSON.stringify(key)}:${item}`)
+    }
+    text = `{${entries.join(",")}}`
+  }
+  budget.left -= text.length
+  return budget.left >= 0 ? text : undefined
+}
+
+/** A short description of a bad value: the value itself when small, else its kind and size. */
+export const previewValue = (value: unknown): string => {
+  const small = compactJson(value, MAX_PREVIEW_DEPTH, { left: MAX_PREVIEW_LENGTH })
+  if (small !== undefined) return small
+  if (typeof value === "string") return `${JSON.stringify(value.slice(0, MAX_PREVIEW_LENGTH))}... (${value.length} characters)`
+  if (Array.isArray(value)) return `an array of ${value.length} items`
+  let keys = 0
+  for (const key in value as object) if (Object.hasOwn(value as object, key)) keys++
+  return `an object with ${keys} keys`
+}
+
+/** Formats as its preview: effect's formatter prints an object with its own `toString` that way. */
+class Preview {
+  constructor(readonly value: unknown) {}
+  toString() {
+    return previewValue(this.value)
+  }
+}
+
+/**
+ * The issue with each offending value replaced by its preview. The walk follows the issue tree,
+ * whose depth is the schema's, never the value's.
+ */
+const withPreviews = (issue: ParseResult.ParseIssue): ParseResult.ParseIssue => {
+  switch (issue._tag) {
+    case "Type":
+      return new ParseResult.Type(issue.ast, new Preview(issue.actual), issue.message)
+    case "Pointer":
+      return new ParseResult.Pointer(issue.path, issue.actual, withPreviews(issue.issue))
+    case "Refinement":
+      return new ParseResult.Refinement(issue.ast, issue.actual, issue.kind, withPreviews(issue.issue))
+    case "Transformation":
+      return new ParseResult.Transformation(issue.ast, issue.actual, issue.kind, withPreviews(issue.issue))
+    case "Composite": {
+      const issues = Array.isArray(issue.issues)
+        ? (issue.issues.map(withPreviews) as unknown as ParseResult.SingleOrNonEmpty<ParseResult.ParseIssue>)
+        : withPreviews(issue.issues as ParseResult.ParseIssue)
+      return new ParseResult.Composite(issue.ast, issue.actual, issues, issue.output)
+    }
+    default:
+      return issue
+  }
+}
+
+/**
+ * The first issue of a parse error: where (`path`) and what (`message`, at most 300 characters,
+ * quoting at most a preview of the value).
+ */
+export const firstIssue = (error: ParseResult.ParseError): { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } => {
   let issue: ParseResult.ArrayFormatterIssue | undefined
   try {
-    issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+    issue = ParseResult.ArrayFormatter.formatIssueSync(withPreviews(error.issue))[0]
   } catch {
-    return { field: root, reason: "is invalid (nested too deeply to describe)" }
+    // A custom message annotation that throws: the op is still refused, just less precisely.
+    return { path: [], message: "is invalid" }
   }
-  const field = issue && issue.path.length > 0 ? [root, ...issue.path.map(String)].join(".") : root
-  const reason = issue?.message ?? "is invalid"
-  return { field, reason: reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}...` : reason }
+  const message = issue?.message ?? "is invalid"
+  return {
+    path: issue?.path ?? [],
+    message: message.length > MAX_REASON_LENGTH ? `${message.slice(0, MAX_REASON_LENGTH)}...` : message
+  }
+}
+
+/** The first issue of a parse error, as `{ field, reason }` (`field` is the dotted path under `root`). */
+export const describeParseError = (error: ParseResult.ParseError, root: string) => {
+  const { message, path } = firstIssue(error)
+  return { field: [root, ...path.map(String)].join("."), reason: message }
 }
 
 /** `Schema.decodeUnknown` that fails with `InvalidInput`; `root` names the argument in messages. */

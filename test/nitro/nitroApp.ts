@@ -10,7 +10,7 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
-import { buildSources } from "../support/cliBuild.js"
+import { builtDist } from "../support/distBuild.js"
 
 const repo = fileURLToPath(new URL("../..", import.meta.url))
 
@@ -41,16 +41,15 @@ const spawnNode = (args: ReadonlyArray<string>, options: { cwd: string; env: Nod
 
 /**
  * Writes the app into `root`: the stand-in sources, and node_modules with a copy of the package
- * (its package.json and the build of src/ as dist/) next to links to every installed dependency.
+ * (its package.json and `npm run build`'s dist/) next to links to every installed dependency.
  */
-export const writeApp = (root: string): void => {
+export const writeApp = async (root: string): Promise<void> => {
   Fs.cpSync(Path.join(repo, "test", "nitro", "app"), root, { recursive: true })
   const modules = Path.join(root, "node_modules")
   const pkg = Path.join(modules, "or3-provider-sqlite")
   Fs.mkdirSync(pkg, { recursive: true })
   Fs.copyFileSync(Path.join(repo, "package.json"), Path.join(pkg, "package.json"))
-  // The staged build carries a package.json of its own, which dist/ does not have.
-  Fs.cpSync(buildSources(), Path.join(pkg, "dist"), { recursive: true, filter: (source) => !source.endsWith("package.json") })
+  Fs.cpSync(await builtDist(), Path.join(pkg, "dist"), { recursive: true })
   for (const entry of Fs.readdirSync(Path.join(repo, "node_modules"))) {
     if (entry === "or3-provider-sqlite") continue
     Fs.symlinkSync(Path.join(repo, "node_modules", entry), Path.join(modules, entry))

@@ -32,7 +32,7 @@ beforeAll(async () => {
   const app = Path.join(root, "app")
   buildTimeDb = Path.join(root, "build-machine", "data", "or3.sqlite")
   runtimeDb = Path.join(root, "server", "data", "or3.sqlite")
-  writeApp(app)
+  await writeApp(app)
   const build = await buildApp(app, { OR3_SQLITE_DB_PATH: buildTimeDb })
   buildLog = build.output
   if (build.code !== 0) throw new Error(`the Nitro build failed (${build.code}):\n${build.output}`)

@@ -27,7 +27,7 @@ let bundled: (name: string) => string
 let dir: string
 
 beforeAll(async () => {
-  bundled = await buildFixtures()
+  bundled = buildFixtures()
   dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "or3-concurrent-"))
 }, 180_000)
 afterEach(killAll)

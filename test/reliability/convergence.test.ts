@@ -203,7 +203,7 @@ describe("the GC property tests, larger", () => {
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = ChildProcess.spawn(
         process.execPath,
-        [Path.join(repoRoot, "node_modules", "vitest", "vitest.mjs"), "run", file, "--reporter=dot"],
+        [Path.join(repoRoot, "node_modules", "vitest", "vitest.mjs"), "run", file, "--reporter=dot", "--silent=false"],
         { cwd: repoRoot, env: { ...env, OR3_PROP_RUNS: String(runs), OR3_PROP_ACTIONS: String(actions), OR3_PROP_STATS: "1" } }
       )
       let output = ""

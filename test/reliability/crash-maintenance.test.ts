@@ -31,7 +31,7 @@ let bundled: (name: string) => string
 let dir: string
 
 beforeAll(async () => {
-  bundled = await buildFixtures()
+  bundled = buildFixtures()
   dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "or3-crash-maintenance-"))
 }, 180_000)
 afterEach(killAll)
@@ -88,8 +88,9 @@ describe("SIGKILL during a migration", () => {
       copyDatabase(template, path)
       const child = spawnNode(bundled("migrator.mjs"), [path, JSON.stringify(slow)])
       await child.waitFor((m) => m.t === "start")
-      // Mostly inside the transaction, sometimes just after its commit.
-      await sleep(random.int(0, Math.round(duration * 1.3)))
+      // Mostly inside the transaction, sometimes just after its commit; the first kill always
+      // aims inside, so that a run of few cycles (OR3_RELIABILITY_SCALE) still cuts one.
+      await sleep(random.int(0, Math.round(duration * (cycle === 0 ? 0.8 : 1.3))))
       await child.kill()
       withRaw(path, (db) => {
         assert.deepStrictEqual(integrityProblems(db), [], `cycle ${cycle}; ${replayHint}`)
@@ -241,7 +242,8 @@ describe("SIGKILL during history GC", () => {
       copyDatabase(seeded, path)
       const child = spawnNode(bundled("gc-runner.mjs"), [path, gcConfig])
       await child.waitFor((m) => m.t === "gc-start", 60_000)
-      await sleep(random.int(0, duration))
+      // The first kill aims well inside, as in the migration test above.
+      await sleep(random.int(0, Math.round(duration * (cycle === 0 ? 0.8 : 1))))
       await child.kill()
       if (!child.messages.some((m) => m.t === "done")) cut++
       withRaw(path, (db) => {

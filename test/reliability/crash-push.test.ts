@@ -25,7 +25,7 @@ let bundled: (name: string) => string
 let dir: string
 
 beforeAll(async () => {
-  bundled = await buildFixtures()
+  bundled = buildFixtures()
   dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "or3-crash-push-"))
 }, 180_000)
 afterEach(killAll)

@@ -316,4 +316,52 @@ describe("deep nesting", () => {
 
   it("through the provider's adapter: a deep non-payload field is a per-op error, not a 500", () =>
     viaAdapter(shallowOp(4), "pk", deepValue))
+
+  /**
+   * 2,500-4,000 levels: deep enough to overflow effect's formatter, shallow enough for
+   * JSON.stringify to succeed (so no earlier check catches it). Once a 500 through the host's
+   * payload check; messages now quote a bounded preview of the value.
+   */
+  for (const [i, depth] of [2_500, 3_000, 4_000].entries()) {
+    const deepArray = `${"[".repeat(depth)}${"]".repeat(depth)}`
+    it(`through the host and the adapter: a pk nested ${depth} levels is a per-op error`, async () => {
+      await viaHost(shallowOp(10 + i), "pk", deepArray)
+      await viaAdapter(shallowOp(20 + i), "pk", deepArray)
+    })
+  }
+})
+
+/** The provider's own push path (the adapter, as the OR3 host calls it) against hostile values. */
+describe("hostile values through the provider's adapter", () => {
+  const pushViaAdapter = (ops: ReadonlyArray<unknown>) => {
+    const session = { authenticated: true, user: { id: host.users.alice.userId }, workspace: { id: targets.A } }
+    const event = { context: { [`${SESSION_CONTEXT_PREFIX}probe`]: session } } as unknown as H3Event
+    return host.provider.syncGatewayAdapter.push(event, { scope: { workspaceId: targets.A }, ops: ops as Array<PendingOp> })
+  }
+  const opIdOf = (n: number) => `f0220000-0000-4000-8000-0000000e${n.toString(16).padStart(4, "0")}`
+
+  it("a wrong value of 250 KB is named in a short message, and the batch's valid op is stored", async () => {
+    const good = validOp("kv", "adapter-good", { opId: opIdOf(1), clock: 1 })
+    const bad = validOp("kv", "adapter-bad", { opId: opIdOf(2), clock: 1 })
+    const result = await pushViaAdapter([good, { ...bad, stamp: { ...bad.stamp, clock: "9".repeat(250_000) } }])
+    assert.strictEqual(result.results[0].success, true)
+    assert.strictEqual(result.results[1].errorCode, "VALIDATION_ERROR")
+    assert.isBelow(result.results[1].error!.length, 400)
+  })
+
+  it("a __proto__ key in a payload is stored and pulled back as an own data key", async () => {
+    const op = validOp("kv", "adapter-proto", { opId: opIdOf(3), clock: 1 })
+    const payload = JSON.parse(`{"id":"adapter-proto","name":"n","created_at":1,"updated_at":1,"clock":1,"__proto__":{"name":"hidden","polluted":true}}`)
+    const result = await pushViaAdapter([{ ...op, payload }])
+    assert.strictEqual(result.results[0].success, true, JSON.stringify(result.results[0]))
+    const pulled = await host.users.alice.client.post("/api/sync/pull", {
+      scope: { workspaceId: targets.A },
+      cursor: result.results[0].serverVersion! - 1,
+      limit: 1
+    })
+    const stored = pulled.body.changes[0].payload
+    assert.strictEqual(stored.name, "n")
+    assert.deepStrictEqual(Object.getOwnPropertyDescriptor(stored, "__proto__")?.value, { name: "hidden", polluted: true })
+    assert.strictEqual(({} as { polluted?: unknown }).polluted, undefined, "Object.prototype was polluted")
+  })
 })

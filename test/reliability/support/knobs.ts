@@ -1,15 +1,22 @@
 /**
  * The reliability suite's knobs, read once from the environment:
  * - `OR3_RELIABILITY_SCALE` multiplies every count (kill cycles, requests, generated bodies,
- *   property runs); default 1, the figure `npm test` runs. `10` is the long run of docs/reliability.md.
+ *   property runs); default 0.25, the quick run `npm test` makes. `1` is the full run whose
+ *   figures docs/reliability.md lists, `10` the long run.
  * - `OR3_RELIABILITY_SEED` fixes the seed of every random choice (kill moments, generated ops,
  *   fast-check); default: a fresh seed per run, printed with every failure so it can be replayed.
+ *
+ * A suite of its own reads its counts through `scaled` (and its timeouts through `timeoutFor`),
+ * so that `npm test` stays quick and a long run needs only the variable.
  */
 import { makeRandom } from "../fixtures/ops.mjs"
 
+/** The scale `npm test` runs at. */
+export const DEFAULT_SCALE = 0.25
+
 const readScale = (): number => {
   const raw = process.env.OR3_RELIABILITY_SCALE
-  if (raw === undefined || raw.trim() === "") return 1
+  if (raw === undefined || raw.trim() === "") return DEFAULT_SCALE
   const value = Number(raw)
   if (!Number.isFinite(value) || value <= 0) {
     throw new Error(`OR3_RELIABILITY_SCALE must be a positive number, got "${raw}"`)
