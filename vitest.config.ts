@@ -5,7 +5,7 @@ import { configDefaults, defineConfig } from "vitest/config"
 const hostDouble = fileURLToPath(new URL("./test/nuxt-doubles/host.ts", import.meta.url))
 
 /** Test files that mock modules (`vi.mock`): each runs in a fresh worker, so no mock leaks out. */
-const isolatedFiles = ["test/nuxt-plugin.test.ts"]
+const isolatedFiles = ["test/nuxt-plugin.test.ts", "test/checkpointer-fallback.test.ts"]
 
 export default defineConfig({
   resolve: {

@@ -11,16 +11,15 @@ import { layerSqlFile } from "../src/layers/Migrations.js"
 import { WorkspaceSettingsStore } from "../src/services/WorkspaceSettingsStore.js"
 import { tempDir } from "./helpers/foundation.js"
 import { startReadyChild } from "./support/childProcess.js"
-import { buildCli } from "./support/cliBuild.js"
+import { builtDist } from "./support/distBuild.js"
 
 const INCREMENTS = 150
 const script = fileURLToPath(new URL("./fixtures/settings-cas.mjs", import.meta.url))
 
 /** The child, started (the built package, as another server process would load it). */
-const startChild = (path: string) => {
-  const core = Path.join(Path.dirname(Path.dirname(buildCli())), "index.js")
-  return startReadyChild<{ succeeded: number; attempts: number }>([script, core, path, String(INCREMENTS)])
-}
+const startChild = (path: string) =>
+  Effect.flatMap(Effect.promise(builtDist), (dist) =>
+    startReadyChild<{ succeeded: number; attempts: number }>([script, Path.join(dist, "index.js"), path, String(INCREMENTS)]))
 
 describe("WorkspaceSettingsStore.compareAndSet across processes", () => {
   it.scopedLive("two processes counting one setting up lose no increment", () =>
