@@ -6,9 +6,13 @@
 import { Command } from "@effect/cli"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import { SqliteInfo } from "../../layers/Sqlite.js"
+import { runInChild } from "../ChildStatements.js"
 import { common, requireCurrentSchema, withDatabase } from "../CliDatabase.js"
 import { FindingsFound } from "../CliErrors.js"
 import { CliOutput } from "../CliOutput.js"
+import type { Target } from "../CliTarget.js"
+import { planReadOnly } from "../ReadOnlySqlite.js"
 import { type Finding, verifyWorkspace, type WorkspaceVerification } from "../verifyReplay.js"
 
 export interface VerifyReport {
@@ -32,9 +36,34 @@ const render = (report: VerifyReport) =>
     report.ok ? "verify: ok" : `verify: ${report.findings.length} finding(s)`
   ].join("\n")
 
+type Violation = { table: string; rowid: number | null; parent: string }
+
+/**
+ * `integrity_check` and `foreign_key_check`: on a local file in a child process (one statement
+ * reads the whole file, and Ctrl-C must stop it at once), else through the connection.
+ */
+export const fileChecks = (target: Target) =>
+  Effect.gen(function*() {
+    if (target.kind === "file") {
+      const info = yield* SqliteInfo
+      const [integrity, violations] = yield* runInChild({
+        filename: planReadOnly(target.location).filename,
+        readonly: true,
+        busyTimeoutMs: info.settings.busyTimeoutMs,
+        statements: [{ sql: "PRAGMA integrity_check", rows: true }, { sql: "PRAGMA foreign_key_check", rows: true }]
+      })
+      return {
+        integrity: (integrity as Array<{ integrity_check: string }>).map((row) => row.integrity_check),
+        violations: violations as Array<Violation>
+      }
+    }
+    const sql = yield* SqlClient.SqlClient
+    const integrity = (yield* sql<{ integrity_check: string }>`PRAGMA integrity_check`).map((row) => row.integrity_check)
+    return { integrity, violations: yield* sql<Violation>`PRAGMA foreign_key_check` }
+  })
+
 export const verifyCommand = Command.make("verify", common, (flags) =>
-  withDatabase(
-    flags,
+  withDatabase(flags, "read", (target) =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const output = yield* CliOutput
@@ -42,13 +71,11 @@ export const verifyCommand = Command.make("verify", common, (flags) =>
       const progress = output.progress("verify")
       const findings: Array<Finding> = []
 
-      yield* progress.update("integrity_check")
-      const integrity = (yield* sql<{ integrity_check: string }>`PRAGMA integrity_check`).map((row) => row.integrity_check)
+      yield* progress.update("integrity_check, foreign_key_check")
+      const { integrity, violations } = yield* fileChecks(target)
       if (integrity.length !== 1 || integrity[0] !== "ok") {
         for (const line of integrity) findings.push({ check: "integrity", detail: line })
       }
-      yield* progress.update("foreign_key_check")
-      const violations = yield* sql<{ table: string; rowid: number | null; parent: string }>`PRAGMA foreign_key_check`
       for (const v of violations) {
         findings.push({ check: "foreign_key", table: v.table, detail: `row ${v.rowid} references a missing ${v.parent}` })
       }
@@ -66,5 +93,4 @@ export const verifyCommand = Command.make("verify", common, (flags) =>
       const report: VerifyReport = { ok: findings.length === 0, integrity, workspaces, findings }
       yield* output.result(report, render)
       if (!report.ok) return yield* new FindingsFound({ count: findings.length })
-    })
-  )).pipe(Command.withDescription("Check integrity, foreign keys and that rows/tombstones equal a replay of the change log"))
+    }))).pipe(Command.withDescription("Check integrity, foreign keys and that rows/tombstones equal a replay of the change log"))
