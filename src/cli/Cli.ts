@@ -13,13 +13,22 @@ import { toExitCode } from "./CliErrors.js"
 import { backupCommand } from "./commands/backup.js"
 import { gcCommand } from "./commands/gc.js"
 import { migrateCommand } from "./commands/migrate.js"
+import { restoreCommand } from "./commands/restore.js"
 import { statusCommand } from "./commands/status.js"
 import { vacuumCommand } from "./commands/vacuum.js"
 import { verifyCommand } from "./commands/verify.js"
 
 export const rootCommand = Command.make("or3-sqlite").pipe(
   Command.withDescription("Operate an OR3 Chat SQLite database (or3-provider-sqlite)"),
-  Command.withSubcommands([migrateCommand, statusCommand, gcCommand, backupCommand, verifyCommand, vacuumCommand])
+  Command.withSubcommands([
+    migrateCommand,
+    statusCommand,
+    gcCommand,
+    backupCommand,
+    restoreCommand,
+    verifyCommand,
+    vacuumCommand
+  ])
 )
 
 const version = (() => {

@@ -64,10 +64,12 @@ export const makePull = Effect.gen(function*() {
     const { workspaceId } = request.scope
     const { cursor, limit } = request
     const [[head, horizon] = [0, 0]] = yield* direct.values<readonly [number, number]>(selectHead, [workspaceId])
-    if (cursor > head) {
-      return yield* new InvalidInput({ field: "pull.cursor", reason: `${cursor} is ahead of the workspace head ${head}` })
+    // A cursor ahead of the head was issued by a database that has since been restored from a
+    // backup: the versions it saw will be issued again for other changes, so the device rebuilds.
+    const retention = {
+      oldestRetainedVersion: horizon > 0 ? horizon + 1 : 0,
+      requiresSnapshot: cursor > head || cursor < horizon
     }
-    const retention = { oldestRetainedVersion: horizon > 0 ? horizon + 1 : 0, requiresSnapshot: cursor < horizon }
     if (retention.requiresSnapshot) {
       // Changes below the horizon are gone: serving the rest would let the device skip them.
       return { changes: [], nextCursor: cursor, hasMore: false, ...retention } satisfies PullResponse
