@@ -8,7 +8,6 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { type Driver, driverFromEnv } from "../layers/Database.js"
-import { parseLibsqlUrl } from "../layers/Libsql.js"
 import { ConfigInvalid } from "../schema/errors.js"
 
 export type TargetKind =
@@ -62,6 +61,8 @@ export const resolveTarget = (given: string | undefined, flag = "--db"): Effect.
       ? [libsqlUrl, "OR3_SQLITE_LIBSQL_URL"]
       : [tursoUrl, "OR3_SQLITE_TURSO_URL"]
     if (url === undefined) return { driver, kind: "unset", location: "", source: "OR3_SQLITE_LIBSQL_URL", given }
+    // Libsql.js loads the libSQL client: only when it is the driver.
+    const { parseLibsqlUrl } = yield* Effect.promise(() => import("../layers/Libsql.js"))
     const parsed = yield* Effect.mapError(parseLibsqlUrl(url), (error) => new ConfigInvalid({ variable: source, reason: error.reason }))
     return parsed._tag === "File"
       ? { driver, kind: "file", location: parsed.path, source, given }

@@ -102,7 +102,9 @@ export const startCheckpointer = (options: CheckpointerOptions): Effect.Effect<v
         log(Effect.logWarning(`Background checkpoint failed: ${(message as { error: string }).error}`))
       }
     })
-    worker.on("error", (error) => {
-      log(Effect.logWarning(`Checkpoint worker stopped: ${error.message}`))
+    // A SQLite error thrown in the worker arrives as a plain object: often a `code` and no message.
+    worker.on("error", (error: { code?: unknown; message?: unknown }) => {
+      const reason = [error?.code, error?.message].filter((part) => part !== undefined).join(": ")
+      log(Effect.logWarning(`Checkpoint worker stopped: ${reason || String(error)}`))
     })
   })

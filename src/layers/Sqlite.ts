@@ -12,9 +12,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
-import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { ConfigInvalid } from "../schema/errors.js"
+import { ensureDatabaseDir } from "./databaseDir.js"
 import { JOURNAL_SIZE_LIMIT_BYTES, startCheckpointer, WRITER_CHECKPOINT_PAGES } from "./Checkpointer.js"
 import {
   MEMORY_PATH,
@@ -81,7 +81,7 @@ interface OpenClient {
  */
 const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, ConfigInvalid, Scope.Scope> =>
   Effect.gen(function*() {
-    if (!settings.inMemory) Fs.mkdirSync(Path.dirname(settings.path), { recursive: true })
+    if (!settings.inMemory) yield* ensureDatabaseDir(settings.path, "OR3_SQLITE_DB_PATH")
     const reactivity = yield* Reactivity.make
     const driver = yield* NodeSqlite.make({ filename: settings.path, disableWAL: true }).pipe(
       Effect.provideService(Reactivity.Reactivity, reactivity)
@@ -195,7 +195,11 @@ export const logStart = (info: SqliteInfoShape) =>
     )
     if (settings.journalMode === "WAL" && isSqliteVersionBefore(sqliteVersion, MIN_SAFE_WAL_VERSION)) {
       yield* Effect.logWarning(
-        `SQLite ${sqliteVersion} is older than ${MIN_SAFE_WAL_VERSION}, which fixes a WAL-reset corruption bug; upgrade better-sqlite3 or use another journal mode`
+        `SQLite ${sqliteVersion} is older than ${MIN_SAFE_WAL_VERSION}, which fixes a WAL-reset corruption bug; ${
+          info.driver === "libsql"
+            ? "libSQL bundles this SQLite: use the better-sqlite3 driver (OR3_SQLITE_DRIVER=better-sqlite3) or another journal mode (OR3_SQLITE_PRAGMA_JOURNAL_MODE)"
+            : "upgrade better-sqlite3 or use another journal mode (OR3_SQLITE_PRAGMA_JOURNAL_MODE)"
+        }`
       )
     }
   })
