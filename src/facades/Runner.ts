@@ -17,10 +17,17 @@ import { causeToH3Error, isServerFault } from "./H3Errors.js"
  */
 export const faultSummary = (cause: Cause.Cause<unknown>): string => {
   if (Cause.isInterruptedOnly(cause)) return "interrupted"
-  const error = Cause.squash(cause) as { _tag?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } }
-  const inner = error?._tag === "SqlError" ? error.cause : undefined
-  if (inner?.message !== undefined) return `${inner.code === undefined ? "" : `${String(inner.code)}: `}${String(inner.message)}`
-  return String(error?.message ?? error)
+  // In order: the statement's error first, then any that followed (SQLite rolls back by itself on
+  // SQLITE_FULL, so the ROLLBACK that follows fails too).
+  const errors = [...Cause.failures(cause), ...Cause.defects(cause)].map((error) => {
+    const e = error as { _tag?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } }
+    const inner = e?._tag === "SqlError" ? e.cause : undefined
+    return inner?.message !== undefined
+      ? `${inner.code === undefined ? "" : `${String(inner.code)}: `}${String(inner.message)}`
+      : String(e?.message ?? e)
+  })
+  const [first, ...then] = [...new Set(errors)]
+  return first === undefined ? "unknown" : then.length === 0 ? first : `${first} (then ${then.join("; ")})`
 }
 
 /** Runs `program` as facade operation `operation` (a span and log annotation). */

@@ -63,6 +63,16 @@ parentPort.on("message", (message) => {
 tick()
 `
 
+/**
+ * What a worker's error says. A SQLite error thrown in the worker reaches this thread as a plain
+ * object, often a `code` and no message (`{ code: "SQLITE_READONLY_DIRECTORY" }`).
+ */
+export const describeWorkerError = (error: unknown): string => {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  const reason = [code, message].filter((part) => part !== undefined && part !== "").join(": ")
+  return reason === "" ? String(error) : reason
+}
+
 const driverPath = () => createRequire(import.meta.url).resolve("better-sqlite3")
 
 /**
@@ -102,9 +112,7 @@ export const startCheckpointer = (options: CheckpointerOptions): Effect.Effect<v
         log(Effect.logWarning(`Background checkpoint failed: ${(message as { error: string }).error}`))
       }
     })
-    // A SQLite error thrown in the worker arrives as a plain object: often a `code` and no message.
-    worker.on("error", (error: { code?: unknown; message?: unknown }) => {
-      const reason = [error?.code, error?.message].filter((part) => part !== undefined).join(": ")
-      log(Effect.logWarning(`Checkpoint worker stopped: ${reason || String(error)}`))
+    worker.on("error", (error) => {
+      log(Effect.logWarning(`Checkpoint worker stopped: ${describeWorkerError(error)}`))
     })
   })

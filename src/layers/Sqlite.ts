@@ -3,6 +3,7 @@
  * pragmas applied, and write transactions that take the write lock before their first read.
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
+import type { Connection } from "@effect/sql/SqlConnection"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Statement from "@effect/sql/Statement"
 import * as NodeSqlite from "@effect/sql-sqlite-node/SqliteClient"
@@ -62,6 +63,22 @@ const versionNumber = (version: string) =>
 export const isSqliteVersionBefore = (version: string, minimum: string) =>
   versionNumber(version) < versionNumber(minimum)
 
+/**
+ * SQLite ends a transaction by itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, a
+ * read-only file). The ROLLBACK `@effect/sql` then sends fails with "no transaction is active", and
+ * that failure replaces the statement's own error: the operator would read "cannot rollback"
+ * instead of "database or disk is full". A top-level ROLLBACK with nothing to roll back is done.
+ */
+const tolerateEndedTransaction = (connection: Connection): Connection => ({
+  ...connection,
+  executeUnprepared: (sql, params, transformRows) => {
+    const run = connection.executeUnprepared(sql, params, transformRows)
+    return sql !== "ROLLBACK"
+      ? run
+      : run.pipe(Effect.catchIf((error) => /no transaction is active/.test(String(error.cause)), () => Effect.succeed([])))
+  }
+})
+
 interface OpenClient {
   readonly sql: SqlClient.SqlClient
   readonly info: SqliteInfoShape
@@ -86,7 +103,7 @@ const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, ConfigI
     const driver = yield* NodeSqlite.make({ filename: settings.path, disableWAL: true }).pipe(
       Effect.provideService(Reactivity.Reactivity, reactivity)
     )
-    const connection = yield* driver.reserve
+    const connection = tolerateEndedTransaction(yield* driver.reserve)
     const permit = yield* Effect.makeSemaphore(1)
     const sql = yield* SqlClient.make({
       acquirer: permit.withPermits(1)(Effect.succeed(connection)),

@@ -63,7 +63,7 @@ export const flagConfig = (name: string): Config.Config<boolean> =>
         ? Either.right(true)
         : falsy.has(value)
         ? Either.right(false)
-        : Either.left(ConfigError.InvalidData([name], `expected true/false, yes/no, on/off or 1/0, got "${text}"`))
+        : Either.left(ConfigError.InvalidData([], `expected true/false, yes/no, on/off or 1/0, got "${text}"`))
     })
   )
 
