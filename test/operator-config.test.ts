@@ -77,7 +77,8 @@ describe("server faults", () => {
     Effect.gen(function*() {
       const path = Path.join(yield* tempDir, "or3.sqlite")
       const logs = makeLogCapture()
-      const quiet = Layer.mergeAll(providerLayer({ path }), logs.layer, Logger.remove(Logger.defaultLogger))
+      const silent = Logger.remove(Logger.defaultLogger)
+      const quiet = Layer.mergeAll(providerLayer({ path }).pipe(Layer.provide(silent)), logs.layer, silent)
       const provider = yield* Effect.promise(() => makeSqliteProvider(quiet))
       yield* Effect.addFinalizer(() => Effect.promise(() => provider.dispose()))
       // A layer on the same file shares the provider's connection (one per file per process).

@@ -9,8 +9,9 @@
  * database as it was before the statement. The child ignores SIGINT/SIGTERM itself: a Ctrl-C at a
  * terminal reaches the whole process group, and the parent decides (and reports 130).
  *
- * `OR3_CLI_TEST_CHILD_DELAY_MS` makes the child wait that long before its statements: a test
- * knob, so that the tests can interrupt a statement deterministically on a small database.
+ * `OR3_CLI_TEST_CHILD_DELAY_MS` makes the child wait that long, with the database open, before its
+ * statements: a test knob, so that the tests can interrupt a long statement deterministically on a
+ * small database.
  */
 import * as ChildProcess from "node:child_process"
 import * as Effect from "effect/Effect"
@@ -38,9 +39,9 @@ process.on("SIGINT", () => {}); process.on("SIGTERM", () => {})
 const Database = require(process.argv[1])
 const job = JSON.parse(process.argv[2])
 const delay = Number(process.env.OR3_CLI_TEST_CHILD_DELAY_MS || 0)
-if (delay > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay)
 try {
   const db = new Database(job.filename, { readonly: job.readonly, fileMustExist: true, timeout: job.busyTimeoutMs })
+  if (delay > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay)
   const results = job.statements.map((s) => { const st = db.prepare(s.sql); return s.rows ? st.all(...(s.params || [])) : st.run(...(s.params || [])) })
   db.close()
   process.stdout.write(JSON.stringify({ results }))
