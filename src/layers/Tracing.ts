@@ -16,15 +16,19 @@ import * as Layer from "effect/Layer"
 import type { ConfigInvalid } from "../schema/errors.js"
 import { flagConfig, toConfigInvalid } from "./SqliteConfig.js"
 
-/** What the app installs for `OR3_SQLITE_OTEL=true`. */
+/**
+ * What the app installs for `OR3_SQLITE_OTEL=true`, at versions that resolve together with this
+ * package's effect 3.22 (the newest `@effect/opentelemetry` needs effect 4; `@opentelemetry/resources`
+ * 3.x and `@opentelemetry/api` 1.10 fail its peer ranges). docs/operators.md shows the same line.
+ */
 export const otelPackages = [
-  "@effect/opentelemetry",
-  "@opentelemetry/api",
-  "@opentelemetry/resources",
-  "@opentelemetry/sdk-trace-base",
-  "@opentelemetry/sdk-trace-node",
-  "@opentelemetry/exporter-trace-otlp-http",
-  "@opentelemetry/semantic-conventions"
+  "@effect/opentelemetry@0.64.1",
+  "@opentelemetry/api@1.9.0",
+  "@opentelemetry/resources@2.12.1",
+  "@opentelemetry/sdk-trace-base@2.12.1",
+  "@opentelemetry/sdk-trace-node@2.12.1",
+  "@opentelemetry/exporter-trace-otlp-http@0.223.1",
+  "@opentelemetry/semantic-conventions@1.45.0"
 ] as const
 
 /** Loads a module by name; replaced in tests. */
