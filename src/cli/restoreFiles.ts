@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { CliError } from "./CliErrors.js"
+import { fsync } from "./fsync.js"
 
 export type Heads = ReadonlyMap<string, number>
 
@@ -70,15 +71,6 @@ export const planHeads = (backup: Heads, lost: Heads | undefined, minHead: numbe
     const lostHead = lost?.get(workspaceId) ?? null
     return { workspaceId, backupHead, lostHead, head: Math.max(backupHead ?? 0, lostHead ?? 0, minHead ?? 0) + 1 }
   })
-
-const fsync = (path: string) => {
-  const fd = Fs.openSync(path, "r")
-  try {
-    Fs.fsyncSync(fd)
-  } finally {
-    Fs.closeSync(fd)
-  }
-}
 
 /**
  * Copies the backup to `partial` and moves its heads and horizons; open snapshot chains go (their

@@ -20,6 +20,7 @@ import { runInChild } from "../ChildStatements.js"
 import { common, requireLocalFile, withDatabase } from "../CliDatabase.js"
 import { CliError } from "../CliErrors.js"
 import { CliOutput, formatBytes } from "../CliOutput.js"
+import { fsync } from "../fsync.js"
 import * as ReadOnlySqlite from "../ReadOnlySqlite.js"
 import { planReadOnly } from "../ReadOnlySqlite.js"
 
@@ -73,16 +74,6 @@ export const checkCopy = (file: string, busyTimeoutMs = 5000) =>
       heads
     } satisfies CopyCheck
   })
-
-/** Flushes a file (and the directory entry of a rename) to stable storage. */
-const fsync = (path: string) => {
-  const fd = Fs.openSync(path, "r")
-  try {
-    Fs.fsyncSync(fd)
-  } finally {
-    Fs.closeSync(fd)
-  }
-}
 
 const file = Args.file({ name: "file" }).pipe(Args.withDescription("Where to write the copy (must not exist yet)"))
 
