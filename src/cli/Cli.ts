@@ -1,8 +1,8 @@
 /**
- * The `or3-sqlite` command: migrate, status, gc, backup, verify, vacuum. Every command reads the
- * same `OR3_SQLITE_*` variables as the server, plus `--db` and `--json`. Logs go through Effect's
- * logger, annotated `package=or3-sqlite`, to stderr (warnings and up; `--log-level` changes it),
- * so stdout carries only results.
+ * The `or3-sqlite` command: migrate, status, gc, backup, restore, verify, vacuum. Every command
+ * reads the same `OR3_SQLITE_*` variables as the server, plus `--db` and `--json`. Logs go through
+ * Effect's logger, annotated `package=or3-sqlite`, to stderr (warnings and up; `--log-level`
+ * changes it), so stdout carries only results. `--help` is ours (help.ts); `@effect/cli` parses.
  */
 import { Command } from "@effect/cli"
 import * as Effect from "effect/Effect"

@@ -6,6 +6,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Fs from "node:fs"
 import { appliedMigrations, pendingMigrations, runMigrations } from "../../layers/Migrations.js"
 import { SqliteInfo } from "../../layers/Sqlite.js"
@@ -13,7 +14,6 @@ import { migrations } from "../../migrations/index.js"
 import { common, requireKnownSchema, withDatabase } from "../CliDatabase.js"
 import * as CliOutput from "../CliOutput.js"
 import { resolveTarget } from "../CliTarget.js"
-import * as Option from "effect/Option"
 
 export interface MigrateReport {
   readonly database: string
