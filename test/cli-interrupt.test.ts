@@ -7,7 +7,7 @@
  */
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import Database from "better-sqlite3"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Logger, LogLevel } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { layerSqlFile } from "../src/layers/Migrations.js"
@@ -26,7 +26,8 @@ const CLI_TIMEOUT = 240_000
 const agedHistory = (n: number) =>
   Effect.gen(function*() {
     const path = Path.join(yield* tempDir, "or3.sqlite")
-    yield* Effect.scoped(Layer.build(layerSqlFile(path, { backgroundCheckpoint: false })))
+    const quiet = Logger.minimumLogLevel(LogLevel.Warning)
+    yield* Effect.scoped(Layer.build(layerSqlFile(path, { backgroundCheckpoint: false }).pipe(Layer.provide(quiet))))
     const half = n / 2
     const old = Date.now() - 3 * 86_400_000
     const db = new Database(path)

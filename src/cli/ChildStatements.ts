@@ -90,3 +90,23 @@ export const runInChild = (job: ChildJob): Effect.Effect<ReadonlyArray<unknown>,
       child.kill("SIGKILL")
     })
   })
+
+export interface FileCheck {
+  readonly integrity: ReadonlyArray<string>
+  readonly violations: ReadonlyArray<{ readonly table: string; readonly rowid: number | null; readonly parent: string }>
+}
+
+/** `integrity_check` and `foreign_key_check` of a database file, read-only, in a child process. */
+export const checkFileInChild = (filename: string, busyTimeoutMs: number): Effect.Effect<FileCheck, CliError> =>
+  Effect.map(
+    runInChild({
+      filename,
+      readonly: true,
+      busyTimeoutMs,
+      statements: [{ sql: "PRAGMA integrity_check", rows: true }, { sql: "PRAGMA foreign_key_check", rows: true }]
+    }),
+    ([integrity, violations]) => ({
+      integrity: (integrity as Array<{ integrity_check: string }>).map((row) => row.integrity_check),
+      violations: violations as FileCheck["violations"]
+    })
+  )

@@ -1,7 +1,7 @@
 /**
  * The one place where a facade leaves Effect: run a program on the provider's ManagedRuntime,
- * log server faults through Effect's logger (one line each), and turn the failure into the h3 error the host
- * passes through to the client.
+ * log server faults through Effect's logger (one line each), and turn the failure into the h3
+ * error the host passes through to the client.
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -41,7 +41,10 @@ export const makeRunner =
         program.pipe(
           Effect.tapErrorCause((cause) =>
             isServerFault(cause)
-              ? Effect.zipRight(Effect.logError(`${operation} failed: ${faultSummary(cause)}`), Effect.logDebug(`${operation} failed`, cause))
+              ? Effect.zipRight(
+                Effect.logError(`${operation} failed: ${faultSummary(cause)}`),
+                Effect.logDebug(`${operation} failed`, cause)
+              )
               : Effect.logDebug(`${operation} rejected`, cause)
           ),
           Effect.withSpan(`or3.${operation}`),

@@ -67,8 +67,9 @@ const database = async (env: NodeJS.ProcessEnv): Promise<{ path?: string; displa
     // libSQL client, so only when chosen.)
     const { parseLibsqlUrl } = await import("../layers/Libsql.js")
     const target = await Effect.runPromise(Effect.either(parseLibsqlUrl(libsqlUrl)))
-    const shown = target._tag === "Left" ? "?" : target.right._tag === "File" ? target.right.path : target.right._tag === "Remote" ? target.right.display : ":memory:"
-    return { display: `libSQL ${shown}` }
+    if (target._tag === "Left") return { display: "libSQL (OR3_SQLITE_LIBSQL_URL)" }
+    const where = target.right
+    return { display: `libSQL ${where._tag === "File" ? where.path : where._tag === "Remote" ? where.display : ":memory:"}` }
   }
   const path = env.OR3_SQLITE_DB_PATH?.trim() || DEFAULT_DB_PATH
   return { path, display: path }
@@ -82,8 +83,10 @@ export const serve = async (env: NodeJS.ProcessEnv, log: (line: string) => void 
   const grants = configured ? parseHostTokens(configured) : demoGrants()
   if (grants.length === 0) throw new Error("OR3_HOST_TOKENS: no tokens given")
   const { path, display } = await database(env)
-  const variables = ConfigProvider.fromMap(new Map(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)))
-  const provider = await makeSqliteProvider(providerLayer({ path }).pipe(Layer.provide(Layer.setConfigProvider(variables))))
+  // The provider reads its OR3_SQLITE_* settings from `env` too, not from process.env behind it.
+  const variables = new Map(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
+  const settings = Layer.setConfigProvider(ConfigProvider.fromMap(variables))
+  const provider = await makeSqliteProvider(providerLayer({ path }).pipe(Layer.provide(settings)))
   const app = createReferenceHost({ provider, authenticate: bearerAuthenticator(grants) })
   const host = await listenReferenceHost(app, { port, hostname }).catch(async (error) => {
     await provider.dispose()

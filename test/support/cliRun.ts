@@ -3,7 +3,7 @@
  * in this process: two connections, two processes, as an operator's CLI next to a running server.
  */
 import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Logger, LogLevel } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
 import { layerSqlFile } from "../../src/layers/Migrations.js"
@@ -74,7 +74,12 @@ export const cli = (args: ReadonlyArray<string>, variables: Record<string, strin
 export const openGateway = (path: string) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(
-      SyncGateway.Default.pipe(Layer.provideMerge(layerSqlFile(path)), Layer.orDie)
+      SyncGateway.Default.pipe(
+        Layer.provideMerge(layerSqlFile(path)),
+        Layer.orDie,
+        // The start-up lines (SQLite version, migrations) would only be noise in the test output.
+        Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+      )
     )
     return { gateway: Context.get(context, SyncGateway), sql: Context.get(context, SqlClient.SqlClient) }
   })

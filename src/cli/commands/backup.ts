@@ -16,7 +16,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { SqliteInfo } from "../../layers/Sqlite.js"
 import { migrationsTable } from "../../migrations/index.js"
-import { runInChild } from "../ChildStatements.js"
+import { checkFileInChild, runInChild } from "../ChildStatements.js"
 import { common, requireLocalFile, withDatabase } from "../CliDatabase.js"
 import { CliError } from "../CliErrors.js"
 import { CliOutput, formatBytes } from "../CliOutput.js"
@@ -45,12 +45,7 @@ export interface BackupReport extends CopyCheck {
  */
 export const checkCopy = (file: string, busyTimeoutMs = 5000) =>
   Effect.gen(function*() {
-    const [integrity, violations] = yield* runInChild({
-      filename: planReadOnly(file).filename,
-      readonly: true,
-      busyTimeoutMs,
-      statements: [{ sql: "PRAGMA integrity_check", rows: true }, { sql: "PRAGMA foreign_key_check", rows: true }]
-    })
+    const { integrity, violations } = yield* checkFileInChild(planReadOnly(file).filename, busyTimeoutMs)
     const { heads, schemaVersion } = yield* Effect.scoped(
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
@@ -68,8 +63,8 @@ export const checkCopy = (file: string, busyTimeoutMs = 5000) =>
       }).pipe(Effect.provide(Layer.orDie(ReadOnlySqlite.layer(file))))
     )
     return {
-      integrity: (integrity as Array<{ integrity_check: string }>).map((row) => row.integrity_check).join("; "),
-      foreignKeyViolations: (violations as Array<unknown>).length,
+      integrity: integrity.join("; "),
+      foreignKeyViolations: violations.length,
       schemaVersion,
       heads
     } satisfies CopyCheck

@@ -7,7 +7,7 @@ import { Command } from "@effect/cli"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import { SqliteInfo } from "../../layers/Sqlite.js"
-import { runInChild } from "../ChildStatements.js"
+import { checkFileInChild, type FileCheck } from "../ChildStatements.js"
 import { common, requireCurrentSchema, withDatabase } from "../CliDatabase.js"
 import { FindingsFound } from "../CliErrors.js"
 import { CliOutput } from "../CliOutput.js"
@@ -36,30 +36,19 @@ const render = (report: VerifyReport) =>
     report.ok ? "verify: ok" : `verify: ${report.findings.length} finding(s)`
   ].join("\n")
 
-type Violation = { table: string; rowid: number | null; parent: string }
-
 /**
  * `integrity_check` and `foreign_key_check`: on a local file in a child process (one statement
  * reads the whole file, and Ctrl-C must stop it at once), else through the connection.
  */
-export const fileChecks = (target: Target) =>
+export const fileChecks = (target: Target): Effect.Effect<FileCheck, unknown, SqlClient.SqlClient | SqliteInfo> =>
   Effect.gen(function*() {
     if (target.kind === "file") {
       const info = yield* SqliteInfo
-      const [integrity, violations] = yield* runInChild({
-        filename: planReadOnly(target.location).filename,
-        readonly: true,
-        busyTimeoutMs: info.settings.busyTimeoutMs,
-        statements: [{ sql: "PRAGMA integrity_check", rows: true }, { sql: "PRAGMA foreign_key_check", rows: true }]
-      })
-      return {
-        integrity: (integrity as Array<{ integrity_check: string }>).map((row) => row.integrity_check),
-        violations: violations as Array<Violation>
-      }
+      return yield* checkFileInChild(planReadOnly(target.location).filename, info.settings.busyTimeoutMs)
     }
     const sql = yield* SqlClient.SqlClient
     const integrity = (yield* sql<{ integrity_check: string }>`PRAGMA integrity_check`).map((row) => row.integrity_check)
-    return { integrity, violations: yield* sql<Violation>`PRAGMA foreign_key_check` }
+    return { integrity, violations: yield* sql<FileCheck["violations"][number]>`PRAGMA foreign_key_check` }
   })
 
 export const verifyCommand = Command.make("verify", common, (flags) =>
