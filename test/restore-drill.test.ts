@@ -123,4 +123,33 @@ describe("restore drill", () => {
         assert.deepStrictEqual([behind.rebuilt, ahead.rebuilt], [1, 1], "no second rebuild")
       }))
     }), 240_000)
+
+  it.scopedLive("refuses while the server has the file open, and without the lost heads unless --min-head says them", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const db = Path.join(dir, "data", "or3.sqlite")
+      const backup = Path.join(dir, "nightly.sqlite")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const { gateway } = yield* openGateway(db)
+        yield* push(gateway, [put({ pk: "a", clock: 1 }), put({ pk: "b", clock: 1 })])
+        assert.strictEqual((yield* cli(["backup", backup, "--db", db])).code, 0)
+        const open = yield* cli(["restore", backup, "--db", db])
+        assert.strictEqual(open.code, 1)
+        assert.match(open.stderr, /is open in another process: stop the server/)
+      }))
+
+      // The disk is lost: the database and its folder are gone.
+      Fs.rmSync(Path.dirname(db), { recursive: true })
+      const refused = yield* cli(["restore", backup, "--db", db])
+      assert.strictEqual(refused.code, 2)
+      assert.match(refused.stderr, /cannot read the database being replaced \(no file at .*\).*--min-head N/)
+      assert.isFalse(Fs.existsSync(db))
+
+      const restored = yield* cli(["restore", backup, "--db", db, "--min-head", "500", "--json"])
+      assert.strictEqual(restored.code, 0, restored.stderr)
+      const report = JSON.parse(restored.stdout)
+      assert.deepStrictEqual([report.lostHeadsFrom, report.replaced], ["--min-head", null])
+      assert.deepStrictEqual(report.workspaces, [{ workspaceId: WS, backupHead: 2, lostHead: null, head: 501 }])
+      assert.deepStrictEqual(Fs.readdirSync(Path.dirname(db)), ["or3.sqlite"])
+    }), 240_000)
 })

@@ -108,8 +108,9 @@ const SIDE_FILES = ["-wal", "-shm", "-journal"]
 /**
  * Puts `prepared` in place of `target` in one synchronous step (no interrupt can land inside it):
  * the replaced file is first kept aside under `aside` (a hard link, so the swap itself is one
- * atomic rename), its side files move next to it, then `prepared` is renamed over `target`.
- * Returns the aside path, or null when there was no file to replace.
+ * atomic rename), its side files move next to it (also when the database itself is gone: a stale
+ * WAL would be replayed into the restored file), then `prepared` is renamed over `target`.
+ * Returns the aside path, or null when there was nothing to set aside.
  */
 export const swapIn = (prepared: string, target: string, aside: string): string | null => {
   const replaced = Fs.existsSync(target)
@@ -119,11 +120,14 @@ export const swapIn = (prepared: string, target: string, aside: string): string 
     } catch {
       Fs.copyFileSync(target, aside, Fs.constants.COPYFILE_EXCL)
     }
-    for (const suffix of SIDE_FILES) {
-      if (Fs.existsSync(`${target}${suffix}`)) Fs.renameSync(`${target}${suffix}`, `${aside}${suffix}`)
-    }
+  }
+  let moved = replaced
+  for (const suffix of SIDE_FILES) {
+    if (!Fs.existsSync(`${target}${suffix}`)) continue
+    Fs.renameSync(`${target}${suffix}`, `${aside}${suffix}`)
+    moved = true
   }
   Fs.renameSync(prepared, target)
   fsync(Path.dirname(target))
-  return replaced ? aside : null
+  return moved ? aside : null
 }

@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
+import { ensureDatabaseDir } from "../../layers/databaseDir.js"
 import { common, requireKnownSchema, requireLocalFile } from "../CliDatabase.js"
 import { CliError, ExitCode } from "../CliErrors.js"
 import * as CliOutput from "../CliOutput.js"
@@ -92,6 +93,7 @@ export const restoreCommand = Command.make("restore", { ...common, backup: backu
     const plan = planHeads(backupHeads, lost._tag === "Read" ? lost.heads : undefined, floor)
 
     yield* progress.update("preparing the restored file", 2, 3)
+    yield* ensureDatabaseDir(database, target.source)
     const partial = `${database}.restore-${process.pid}`
     const aside = `${database}.replaced-${new Date().toISOString().replace(/[:.]/g, "-")}`
     // Interrupted or failed before the swap, the prepared copy goes and the database is untouched.
