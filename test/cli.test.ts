@@ -278,5 +278,10 @@ describe("vacuum", () => {
       const report = json(result.stdout)
       assert.isBelow(report.pagesAfter, report.pagesBefore)
       assert.isAbove(report.freePagesBefore, 0)
+      // The true size: the database file after the WAL was truncated into it, the WAL not counted.
+      assert.isTrue(report.checkpointed, result.stdout)
+      assert.strictEqual(report.bytesAfter, Fs.statSync(db).size)
+      assert.strictEqual(report.bytesAfter, report.pagesAfter * 4096)
+      assert.strictEqual(report.walBytesAfter, 0)
     }), CLI_TIMEOUT)
 })
