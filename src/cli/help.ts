@@ -102,9 +102,11 @@ export const helpText = (command: string | undefined, version: string): string =
       ...table(Object.values(commands).map((c) => [c.usage.split(" ")[0], c.summary])),
       "",
       "Options of every command:",
-      ...table(common),
-      "  --log-level <level>  before the command: all, trace, debug, info, warning (default), error, fatal, none",
-      "  --version            print the version",
+      ...table([
+        ...common,
+        ["--log-level <level>", "before the command: all, trace, debug, info, warning (default), error, fatal, none"],
+        ["--version", "print the version"]
+      ]),
       "",
       "or3-sqlite <command> --help describes one command.",
       ...footer
