@@ -31,6 +31,14 @@ describe("migrate", () => {
   it.scopedLive("--dry-run lists the pending migrations without applying them; migrate applies them", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
+      // The first step of the documented upgrade, on a path with no database yet: lists, creates nothing.
+      const none = Path.join(dir, "none", "or3.sqlite")
+      const planned = yield* cli(["migrate", "--dry-run", "--db", none])
+      assert.strictEqual(planned.code, 0, planned.stderr)
+      const every = Object.keys(migrations).sort()
+      assert.include(planned.stdout, `${every.length} pending (not applied, --dry-run):\n${every.map((key) => `  ${key}`).join("\n")}`)
+      assert.deepStrictEqual(Fs.readdirSync(dir), [])
+
       const db = Path.join(dir, "fresh.sqlite")
       new Database(db).close()
       const dry = yield* cli(["migrate", "--dry-run", "--db", db])
@@ -67,7 +75,7 @@ describe("errors", () => {
       const missing = yield* cli(["status", "--db", Path.join(dir, "nope.sqlite")])
       assert.strictEqual(missing.code, 1)
       assert.strictEqual(missing.stdout, "")
-      assert.match(missing.stderr, /^or3-sqlite: no database at .*nope\.sqlite; check --db \/ OR3_SQLITE_DB_PATH.*\n$/)
+      assert.match(missing.stderr, /^or3-sqlite: no database at .*nope\.sqlite; check --db \(or3-sqlite migrate.*\n$/)
       assert.isFalse(Fs.existsSync(Path.join(dir, "nope.sqlite")))
 
       const unset = yield* cli(["status"])
@@ -112,6 +120,7 @@ describe("status", () => {
       assert.deepStrictEqual(report.schema.pending, [])
       assert.strictEqual(report.database.driver, "better-sqlite3")
       assert.strictEqual(report.pragmas.journal_mode, "wal")
+      assert.strictEqual(report.pragmas.synchronous, "FULL", "named as the text output names it")
       assert.strictEqual(report.pragmas.foreign_keys, 1)
       assert.strictEqual(report.pragmas.cache_size, -16384)
       assert.isAbove(report.database.fileBytes, 0)
@@ -264,7 +273,7 @@ describe("next to a server that keeps pushing", () => {
       const all = yield* cli(["gc", "--retention", "1d", "--db", db])
       assert.strictEqual(all.code, 0, all.stderr)
       assert.match(all.stdout, /retention 86400 s: 2 workspace\(s\)/)
-      assert.match(all.stderr, /^gc: 2 workspace\(s\) done$/m)
+      assert.match(all.stderr, /^gc: 2 workspace\(s\) done \(\d+ rows looked at\)$/m)
     }), CLI_TIMEOUT)
 })
 
@@ -281,5 +290,10 @@ describe("vacuum", () => {
       const report = json(result.stdout)
       assert.isBelow(report.pagesAfter, report.pagesBefore)
       assert.isAbove(report.freePagesBefore, 0)
+      // The true size: the database file after the WAL was truncated into it, the WAL not counted.
+      assert.isTrue(report.checkpointed, result.stdout)
+      assert.strictEqual(report.bytesAfter, Fs.statSync(db).size)
+      assert.strictEqual(report.bytesAfter, report.pagesAfter * 4096)
+      assert.strictEqual(report.walBytesAfter, 0)
     }), CLI_TIMEOUT)
 })

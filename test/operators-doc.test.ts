@@ -10,6 +10,7 @@ import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import { otelPackages } from "../src/layers/Tracing.js"
 import { tempDir } from "./helpers/foundation.js"
 import { buildCli } from "./support/cliBuild.js"
 import { openGateway, seedPuts } from "./support/cliRun.js"
@@ -40,6 +41,20 @@ describe("docs/operators.md", () => {
     }
     assert.isAbove(read.size, 8)
     for (const variable of read) assert.include(doc, `\`${variable}\``, variable)
+  })
+
+  it("the OpenTelemetry install line is the one the provider names, at versions that resolve with effect 3.22", () => {
+    assert.include(doc, `npm install ${otelPackages.join(" ")}\n`)
+    for (const spec of otelPackages) assert.match(spec, /^@[a-z-]+\/[a-z-]+@\d+\.\d+\.\d+$/, "exact versions")
+  })
+
+  it("the cron line runs the app's own binary, never a bare npx that would ask the registry", () => {
+    const cron = doc.split("\n").filter((line) => /^\d+ \d+ \* \* \*/.test(line))
+    assert.isAbove(cron.length, 0)
+    for (const line of cron) {
+      assert.include(line, "node_modules/.bin/or3-sqlite")
+      assert.notInclude(line, "npx")
+    }
   })
 
   it.scopedLive("every sh block runs and exits 0, in order, against one database", () =>
@@ -88,8 +103,9 @@ describe("docs/operators.md", () => {
         assert.strictEqual(result.code, 0, `block failed:\n${block}\n--- output ---\n${result.out}`)
         ran.push(block)
       }
-      // The restore block really replaced the file with the backup, and the server's data is there.
-      assert.isTrue(Fs.existsSync(Path.join(lib, "replaced", "or3.sqlite")))
+      // The restore block really replaced the file with the backup (the old one kept aside), and the
+      // server's data is there.
+      assert.isTrue(Fs.readdirSync(lib).some((name) => name.startsWith("or3.sqlite.replaced-")), Fs.readdirSync(lib).join(", "))
       const status = ChildProcess.spawnSync(Path.join(bin, "or3-sqlite"), ["status", "--json"], { env, encoding: "utf8" })
       assert.strictEqual(status.status, 0, status.stderr)
       const report = JSON.parse(status.stdout)

@@ -220,6 +220,23 @@ describe("exporting spans", () => {
       assert.match(error.message, /OR3_SQLITE_OTEL=true but the OpenTelemetry packages could not be loaded/)
       assert.include(error.message, "npm install @effect/opentelemetry")
     }).pipe(Effect.provide(SyncGateway.Test)))
+
+  it.effect("a malformed OR3_SQLITE_OTEL stops the start with ConfigInvalid naming it; flags take any case", () =>
+    Effect.gen(function*() {
+      const loaded: Array<string> = []
+      const load = async (name: string) => void loaded.push(name)
+      const withOtel = (value: string) =>
+        Layer.build(Tracing.layerFromEnv(load)).pipe(
+          Effect.scoped,
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OR3_SQLITE_OTEL", value]])))
+        )
+      const error = yield* Effect.flip(withOtel("maybe"))
+      assert.strictEqual(error._tag, "ConfigInvalid")
+      assert.strictEqual(error.variable, "OR3_SQLITE_OTEL")
+      assert.include(error.message, '"maybe"')
+      yield* withOtel("FALSE")
+      assert.deepStrictEqual(loaded, [])
+    }))
 })
 
 describe("logs", () => {
@@ -239,7 +256,7 @@ describe("logs", () => {
       const lines: Array<string> = []
       const stdout = yield* captureStdout
       const code = yield* runCli(
-        ["node", "or3-sqlite", "--log-level", "info", "status", "--db", db, "--json"],
+        ["node", "or3-sqlite", "--log-level", "info", "migrate", "--db", db, "--json"],
         (line) => Effect.sync(() => void lines.push(line))
       ).pipe(Effect.provide(Layer.merge(NodeContext.layer, Logger.add(capture))))
       assert.strictEqual(code, 0, lines.join("\n"))

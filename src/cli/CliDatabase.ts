@@ -1,11 +1,12 @@
 /**
  * What every command shares: the `--db` and `--json` flags, the database layer built from them and
- * the `OR3_SQLITE_*` variables (the same ones the server reads), and the schema check of the
- * commands that need the current schema.
+ * the `OR3_SQLITE_*` variables (the same ones the server reads), and the schema checks.
  *
- * The CLI is a second connection next to a running server: its writes go through
- * `sql.withTransaction`, which begins `BEGIN IMMEDIATE` on both drivers, and it uses the driver
- * the server uses (`OR3_SQLITE_DRIVER`): two SQLite copies must never share a file in one process.
+ * Commands that only read get a read-only connection (`ReadOnlySqlite.ts`; a remote libSQL server
+ * is read through its client, which sets nothing there). Commands that write go through the driver
+ * the server uses (`OR3_SQLITE_DRIVER`), with `BEGIN IMMEDIATE` transactions, and without the
+ * background checkpoint worker: a CLI process checkpoints on commit like any writer, and `vacuum`
+ * measures a file no worker is holding.
  */
 import { Options } from "@effect/cli"
 import type * as SqlClient from "@effect/sql/SqlClient"
@@ -14,13 +15,13 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Fs from "node:fs"
 import * as Database from "../layers/Database.js"
-import { libsqlOptionsFromEnv, parseLibsqlUrl } from "../layers/Libsql.js"
-import { pendingMigrations, appliedMigrations } from "../layers/Migrations.js"
+import { newerMigrations, pendingMigrations } from "../layers/Migrations.js"
 import type { SqliteInfo } from "../layers/Sqlite.js"
-import { readSqliteOptionsFromEnv } from "../layers/SqliteConfig.js"
-import { migrations } from "../migrations/index.js"
+import { SchemaTooNew } from "../schema/errors.js"
 import { CliError } from "./CliErrors.js"
 import * as CliOutput from "./CliOutput.js"
+import { renameLocationError, resolveTarget, type Target } from "./CliTarget.js"
+import * as ReadOnlySqlite from "./ReadOnlySqlite.js"
 
 export const dbOption = Options.text("db").pipe(
   Options.withDescription(
@@ -35,9 +36,6 @@ export const jsonOption = Options.boolean("json").pipe(
 
 export const common = { db: dbOption, json: jsonOption }
 
-/** True for a libSQL server URL (`libsql://`, `https://`, ...), false for a local file path. */
-export const isRemoteUrl = (path: string) => /^[a-z]+:\/\//.test(path)
-
 export interface CommonFlags {
   readonly db: Option.Option<string>
   readonly json: boolean
@@ -45,66 +43,51 @@ export interface CommonFlags {
 
 export type CliDatabase = SqlClient.SqlClient | SqliteInfo
 
-/** The local file a command would open, or undefined (memory, a remote server, nothing set yet). */
-export const localFile = (db: Option.Option<string>) =>
-  Effect.gen(function*() {
-    const driver = yield* Database.driverFromEnv
-    const given = Option.getOrUndefined(db)
-    if (driver === "better-sqlite3") {
-      const path = given ?? (yield* readSqliteOptionsFromEnv).path
-      return path === undefined || path === ":memory:" ? undefined : path
-    }
-    const fromEnv = given === undefined ? (yield* Effect.orDie(libsqlOptionsFromEnv)).url : undefined
-    const url = given === undefined ? fromEnv : given.includes(":") ? given : `file:${given}`
-    if (url === undefined) return undefined
-    const target = yield* parseLibsqlUrl(url)
-    return target._tag === "File" ? target.path : undefined
-  })
-
 /**
- * The database of a command. Only `migrate` may create the file; every other command refuses a
- * path that does not exist, so a typo never leaves an empty database behind.
+ * How a command uses its database: `read` opens it read-only, `write` opens it to write, `create`
+ * may also create the file (only `migrate`). Every access but `create` refuses a missing file, so
+ * a typo never leaves an empty database behind.
  */
-export const databaseLayer = (
-  flags: CommonFlags,
-  options: { readonly create: boolean }
-): Layer.Layer<CliDatabase, unknown> =>
-  Layer.unwrapEffect(
-    Effect.gen(function*() {
-      const file = yield* localFile(flags.db)
-      if (!options.create && file !== undefined && !Fs.existsSync(file)) {
-        return yield* new CliError({
-          message: `no database at ${file}; check --db / OR3_SQLITE_DB_PATH (or3-sqlite migrate creates a new one)`
-        })
-      }
-      return Database.layer({ path: Option.getOrUndefined(flags.db) })
-    })
+export type Access = "read" | "write" | "create"
+
+/** Fails when the target is a local file that does not exist (and the command may not create it). */
+export const requireExisting = (target: Target) =>
+  target.kind === "file" && !Fs.existsSync(target.location)
+    ? Effect.fail(
+      new CliError({ message: `no database at ${target.location}; check ${target.source} (or3-sqlite migrate creates a new one)` })
+    )
+    : Effect.void
+
+/** The database layer of `target` for `access`. */
+export const databaseLayer = (target: Target, access: Access): Layer.Layer<CliDatabase, unknown> => {
+  const opened = access === "read" && target.kind === "file"
+    ? ReadOnlySqlite.layer(target.location)
+    : target.driver === "better-sqlite3"
+    ? Database.layer({ driver: target.driver, path: target.kind === "unset" ? undefined : target.location, backgroundCheckpoint: false })
+    : Database.layer({ driver: target.driver, path: target.given, backgroundCheckpoint: false })
+  return Layer.unwrapEffect(
+    Effect.as(access === "create" ? Effect.void : requireExisting(target), Layer.mapError(opened, renameLocationError(target)))
   )
+}
 
-/** The output layer of a command's flags. */
-export const outputLayer = (flags: CommonFlags) => CliOutput.layer({ json: flags.json })
-
-/** Runs `program` with the command's database and output. */
+/** Runs `program(target)` with the command's database and output. */
 export const withDatabase = <A, E, R>(
   flags: CommonFlags,
-  program: Effect.Effect<A, E, R>,
-  options: { readonly create: boolean } = { create: false }
+  access: Access,
+  program: (target: Target) => Effect.Effect<A, E, R>
 ) =>
-  program.pipe(
-    Effect.provide(Layer.merge(databaseLayer(flags, options), outputLayer(flags)))
-  )
+  Effect.flatMap(resolveTarget(Option.getOrUndefined(flags.db)), (target) =>
+    program(target).pipe(
+      Effect.provide(Layer.merge(databaseLayer(target, access), CliOutput.layer({ json: flags.json })))
+    ))
+
+/** Fails when the database was migrated by a newer release (its ledger names unknown migrations). */
+export const requireKnownSchema = Effect.flatMap(newerMigrations(), (unknown) =>
+  unknown.length > 0 ? Effect.fail(new SchemaTooNew({ unknownMigrations: unknown })) : Effect.void)
 
 /** Fails unless the database is at exactly the schema this version knows (no pending, no newer). */
 export const requireCurrentSchema = Effect.gen(function*() {
-  const known = new Set(Object.keys(migrations).map((key) => Number(key.split("_")[0])))
-  const unknown = (yield* appliedMigrations).filter((row) => !known.has(row.migration_id))
-  if (unknown.length > 0) {
-    return yield* new CliError({
-      message: `the database was migrated by a newer or3-provider-sqlite (${unknown
-        .map((row) => `${row.migration_id}_${row.name}`)
-        .join(", ")}); use that version's CLI`
-    })
-  }
+  yield* requireKnownSchema
   const pending = yield* pendingMigrations()
   if (pending.length > 0) {
     return yield* new CliError({
@@ -112,3 +95,17 @@ export const requireCurrentSchema = Effect.gen(function*() {
     })
   }
 })
+
+/** Refuses a target a file-level command (backup, vacuum, restore) cannot work on. */
+export const requireLocalFile = (target: Target, what: string) =>
+  target.kind === "file"
+    ? Effect.void
+    : Effect.fail(
+      new CliError({
+        message: target.kind === "remote"
+          ? `${what} works on a local database file; for a remote sqld/Turso primary use the server's own backups`
+          : target.kind === "memory"
+          ? `${what} works on a local database file, not an in-memory database`
+          : `${what} needs a database: set OR3_SQLITE_DB_PATH or pass --db <path>`
+      })
+    )

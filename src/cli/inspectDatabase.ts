@@ -1,17 +1,19 @@
 /**
- * What `npm run inspect [path]` does: open a database file, migrate it, and describe what it holds
- * (schema version, SQLite version, the pragmas in effect, the row count of every table).
+ * What `npm run inspect [path]` does: open a database read-only and describe what it holds
+ * (schema version and pending migrations, SQLite version, the pragmas in effect, the row count of
+ * every table). It never migrates and never creates anything: a mistyped path is an error.
  *
- * The path is the argument, else `OR3_SQLITE_DB_PATH`, else `./.data/or3.sqlite`; the other
- * `OR3_SQLITE_*` variables (the driver, the pragmas) apply as they do in the server.
+ * The database is the argument, else what the server would open: `OR3_SQLITE_DB_PATH`, or with
+ * `OR3_SQLITE_DRIVER=libsql` `OR3_SQLITE_LIBSQL_URL`; else `./.data/or3.sqlite` (where `npm start`
+ * keeps its database). The other `OR3_SQLITE_*` variables apply as they do in the server.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Database from "../layers/Database.js"
-import { appliedMigrations, runMigrations } from "../layers/Migrations.js"
+import { appliedMigrations, migrationKey, pendingMigrations } from "../layers/Migrations.js"
 import * as Sqlite from "../layers/Sqlite.js"
+import { databaseLayer } from "./CliDatabase.js"
+import { resolveTarget } from "./CliTarget.js"
 
 export const DEFAULT_PATH = "./.data/or3.sqlite"
 
@@ -23,16 +25,17 @@ export interface InspectReport {
   readonly sqliteVersion: string
   /** Newest applied migration (`NNNN_name`), or undefined for an empty ledger. */
   readonly schemaVersion: string | undefined
-  readonly appliedNow: ReadonlyArray<string>
+  /** Migrations this version would apply (`npm start` applies them). */
+  readonly pending: ReadonlyArray<string>
   readonly pragmas: Readonly<Record<(typeof PRAGMAS)[number], unknown>>
   readonly rowCounts: ReadonlyArray<readonly [table: string, rows: number]>
 }
 
-/** Migrates the database behind `SqlClient` and describes it. */
+/** Describes the database behind `SqlClient`, changing nothing. */
 export const inspect = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const info = yield* Sqlite.SqliteInfo
-  const appliedNow = yield* runMigrations()
+  const pending = yield* pendingMigrations()
   const ledger = yield* appliedMigrations
   const newest = ledger.at(-1)
   const pragmas = Object.fromEntries(
@@ -49,8 +52,8 @@ export const inspect = Effect.gen(function*() {
   return {
     path: info.settings.path,
     sqliteVersion: info.sqliteVersion,
-    schemaVersion: newest && `${String(newest.migration_id).padStart(4, "0")}_${newest.name}`,
-    appliedNow,
+    schemaVersion: newest && migrationKey(newest.migration_id, newest.name),
+    pending,
     pragmas,
     rowCounts
   } satisfies InspectReport
@@ -66,7 +69,7 @@ export const render = (report: InspectReport): string => {
     `database  ${report.path}`,
     `sqlite    ${report.sqliteVersion}`,
     `schema    ${report.schemaVersion ?? "(none)"}${
-      report.appliedNow.length > 0 ? `  (applied now: ${report.appliedNow.join(", ")})` : ""
+      report.pending.length > 0 ? `  (pending: ${report.pending.join(", ")})` : ""
     }`,
     `pragmas   journal_mode=${pragmas.journal_mode} synchronous=${
       SYNCHRONOUS[Number(pragmas.synchronous)] ?? pragmas.synchronous
@@ -77,10 +80,13 @@ export const render = (report: InspectReport): string => {
   ].join("\n")
 }
 
-/** Inspects the database named by `args[0]`, `OR3_SQLITE_DB_PATH` or the default, and prints it. */
+/** Inspects the database named by `args[0]` or the server's settings, and prints it. */
 export const inspectCommand = (args: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const path = args[0] ?? (yield* Config.string("OR3_SQLITE_DB_PATH").pipe(Config.withDefault(DEFAULT_PATH)))
-    const report = yield* inspect.pipe(Effect.provide(Database.layer({ path })))
+    const configured = yield* resolveTarget(args[0], "the path argument")
+    const target = configured.kind === "unset"
+      ? yield* resolveTarget(DEFAULT_PATH, "OR3_SQLITE_DB_PATH or the path argument")
+      : configured
+    const report = yield* inspect.pipe(Effect.provide(databaseLayer(target, "read")))
     yield* Console.log(render(report))
   })

@@ -3,14 +3,13 @@
  * handful of grouped statements whatever the number of workspaces (each count walks an index whose
  * first column is `workspace_id`).
  */
-import { isRemoteUrl } from "./CliDatabase.js"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
-import { appliedMigrations, pendingMigrations } from "../layers/Migrations.js"
+import { appliedMigrations, migrationKey, newerMigrations, pendingMigrations } from "../layers/Migrations.js"
 import { SqliteInfo } from "../layers/Sqlite.js"
-import { migrations } from "../migrations/index.js"
 import { SyncedTables, syncedTableNames } from "../schema/tables.js"
+import type { Target } from "./CliTarget.js"
 
 export const STATUS_PRAGMAS = [
   "journal_mode",
@@ -76,10 +75,14 @@ const fileSize = (path: string) => {
   }
 }
 
-const pad = (id: number) => String(id).padStart(4, "0")
+/** Pragmas whose values are codes, reported by name as SQLite's documentation names them. */
+const NAMED: Record<string, ReadonlyArray<string>> = {
+  synchronous: ["OFF", "NORMAL", "FULL", "EXTRA"],
+  auto_vacuum: ["NONE", "FULL", "INCREMENTAL"]
+}
 
-/** Gathers the report; `driver` is what `OR3_SQLITE_DRIVER` resolved to. */
-export const gatherStatus = (driver: string) =>
+/** Gathers the report of the database `target` names. */
+export const gatherStatus = (target: Target) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const info = yield* SqliteInfo
@@ -87,16 +90,18 @@ export const gatherStatus = (driver: string) =>
     for (const name of STATUS_PRAGMAS) {
       // Names come from the constant list above.
       const rows = yield* sql.unsafe<Record<string, unknown>>(`PRAGMA ${name}`)
-      pragmas[name] = rows.length === 0 ? null : Object.values(rows[0])[0]
+      const value = rows.length === 0 ? null : Object.values(rows[0])[0]
+      pragmas[name] = NAMED[name]?.[Number(value)] ?? value
     }
+    const local = target.kind === "file"
+    // A read-only connection may have opened a WAL file `immutable`, which reports "delete".
+    if (local && info.settings.journalMode === "WAL") pragmas.journal_mode = "wal"
     const applied = yield* appliedMigrations
-    const known = new Set(Object.keys(migrations).map((key) => Number(key.split("_")[0])))
     const latest = applied.at(-1)
     const pending = yield* pendingMigrations()
-    const local = !info.settings.inMemory && !isRemoteUrl(info.settings.path)
     const report: StatusReport = {
       database: {
-        driver,
+        driver: target.driver,
         path: info.settings.path,
         inMemory: info.settings.inMemory,
         sqliteVersion: info.sqliteVersion,
@@ -105,9 +110,9 @@ export const gatherStatus = (driver: string) =>
       },
       schema: {
         version: latest?.migration_id ?? 0,
-        latest: latest === undefined ? null : `${pad(latest.migration_id)}_${latest.name}`,
+        latest: latest === undefined ? null : migrationKey(latest.migration_id, latest.name),
         pending,
-        unknown: applied.filter((row) => !known.has(row.migration_id)).map((row) => `${pad(row.migration_id)}_${row.name}`)
+        unknown: yield* newerMigrations()
       },
       pragmas,
       workspaces: applied.length === 0 ? [] : yield* workspaceStatus

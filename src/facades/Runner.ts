@@ -1,13 +1,35 @@
 /**
  * The one place where a facade leaves Effect: run a program on the provider's ManagedRuntime,
- * log server faults through Effect's logger, and turn the failure into the h3 error the host
- * passes through to the client.
+ * log server faults through Effect's logger (one line each), and turn the failure into the h3
+ * error the host passes through to the client.
  */
 import type * as Context from "effect/Context"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
 import { causeToH3Error, isServerFault } from "./H3Errors.js"
+
+/**
+ * One line for the operator's log: the SQLite error under a SQL failure (`SQLITE_READONLY: attempt
+ * to write a readonly database`, `SQLITE_FULL: database or disk is full`), which `@effect/sql`
+ * wraps in a generic "Failed to execute statement", else the error's message. The full cause, with
+ * its stack, is logged at debug level only: a full disk must not cost ten lines per push.
+ */
+export const faultSummary = (cause: Cause.Cause<unknown>): string => {
+  if (Cause.isInterruptedOnly(cause)) return "interrupted"
+  // In order: the statement's error first, then any that followed (SQLite rolls back by itself on
+  // SQLITE_FULL, so the ROLLBACK that follows fails too).
+  const errors = [...Cause.failures(cause), ...Cause.defects(cause)].map((error) => {
+    const e = error as { _tag?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } }
+    const inner = e?._tag === "SqlError" ? e.cause : undefined
+    return inner?.message !== undefined
+      ? `${inner.code === undefined ? "" : `${String(inner.code)}: `}${String(inner.message)}`
+      : String(e?.message ?? e)
+  })
+  const [first, ...then] = [...new Set(errors)]
+  return first === undefined ? "unknown" : then.length === 0 ? first : `${first} (then ${then.join("; ")})`
+}
 
 /** Runs `program` as facade operation `operation` (a span and log annotation). */
 export type Runner<R> = <A, E>(operation: string, program: Effect.Effect<A, E, R>) => Promise<A>
@@ -20,7 +42,10 @@ export const makeRunner =
         program.pipe(
           Effect.tapErrorCause((cause) =>
             isServerFault(cause)
-              ? Effect.logError(`${operation} failed`, cause)
+              ? Effect.zipRight(
+                Effect.logError(`${operation} failed: ${faultSummary(cause)}`),
+                Effect.logDebug(`${operation} failed`, cause)
+              )
               : Effect.logDebug(`${operation} rejected`, cause)
           ),
           Effect.withSpan(`or3.${operation}`),

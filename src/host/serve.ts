@@ -3,13 +3,20 @@
  *
  * - `PORT` (default 3000); `OR3_HOST_BIND` to listen on another address (loopback by default,
  *   since tokens travel in clear).
- * - `OR3_SQLITE_DB_PATH` (default `./.data/or3.sqlite`); the other `OR3_SQLITE_*` variables apply.
+ * - `OR3_SQLITE_DB_PATH` (default `./.data/or3.sqlite`); the other `OR3_SQLITE_*` variables apply,
+ *   read from the `env` given (the process environment for `npm start`): with
+ *   `OR3_SQLITE_DRIVER=libsql`, `OR3_SQLITE_LIBSQL_URL` names the database.
  * - `OR3_HOST_TOKENS=token=provider:userId,...`, or two demo users with fresh random tokens.
  *
  * SIGINT and SIGTERM close the server and dispose the provider (WAL checkpoint, connection close).
  */
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { randomUUID } from "node:crypto"
-import { createSqliteProvider } from "../facades/createSqliteProvider.js"
+import { providerLayer } from "../facades/createSqliteProvider.js"
+import { makeSqliteProvider } from "../facades/SqliteProvider.js"
+import { parseDriver } from "../layers/Database.js"
 import { bearerAuthenticator, parseHostTokens, randomToken, type TokenGrant } from "./bearerAuth.js"
 import { createReferenceHost } from "./createReferenceHost.js"
 import { MUTATION_INTENT_HEADER, MUTATION_INTENT_VALUE } from "./guards.js"
@@ -48,6 +55,26 @@ const curlExamples = (url: string, token: string, workspaceId: string): Array<st
   ]
 }
 
+/**
+ * The database `npm start` opens: the configured one, else `./.data/or3.sqlite`. With libSQL a
+ * URL wins over a path (a path would stand for `file:<path>` and override it).
+ */
+const database = async (env: NodeJS.ProcessEnv): Promise<{ path?: string; display: string }> => {
+  const driver = await Effect.runPromise(Effect.either(parseDriver(env.OR3_SQLITE_DRIVER)))
+  const libsqlUrl = env.OR3_SQLITE_LIBSQL_URL?.trim() || env.OR3_SQLITE_TURSO_URL?.trim()
+  if (driver._tag === "Right" && driver.right === "libsql" && libsqlUrl) {
+    // What the log may show: a file path, or the server without credentials. (Libsql.js loads the
+    // libSQL client, so only when chosen.)
+    const { parseLibsqlUrl } = await import("../layers/Libsql.js")
+    const target = await Effect.runPromise(Effect.either(parseLibsqlUrl(libsqlUrl)))
+    if (target._tag === "Left") return { display: "libSQL (OR3_SQLITE_LIBSQL_URL)" }
+    const where = target.right
+    return { display: `libSQL ${where._tag === "File" ? where.path : where._tag === "Remote" ? where.display : ":memory:"}` }
+  }
+  const path = env.OR3_SQLITE_DB_PATH?.trim() || DEFAULT_DB_PATH
+  return { path, display: path }
+}
+
 /** Starts the host; resolves once it listens, with a function that shuts it down. */
 export const serve = async (env: NodeJS.ProcessEnv, log: (line: string) => void = console.log) => {
   const port = parsePort(env.PORT)
@@ -55,9 +82,11 @@ export const serve = async (env: NodeJS.ProcessEnv, log: (line: string) => void 
   const configured = env.OR3_HOST_TOKENS?.trim()
   const grants = configured ? parseHostTokens(configured) : demoGrants()
   if (grants.length === 0) throw new Error("OR3_HOST_TOKENS: no tokens given")
-  const dbPath = env.OR3_SQLITE_DB_PATH?.trim() || DEFAULT_DB_PATH
-
-  const provider = await createSqliteProvider({ path: dbPath })
+  const { path, display } = await database(env)
+  // The provider reads its OR3_SQLITE_* settings from `env` too, not from process.env behind it.
+  const variables = new Map(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
+  const settings = Layer.setConfigProvider(ConfigProvider.fromMap(variables))
+  const provider = await makeSqliteProvider(providerLayer({ path }).pipe(Layer.provide(settings)))
   const app = createReferenceHost({ provider, authenticate: bearerAuthenticator(grants) })
   const host = await listenReferenceHost(app, { port, hostname }).catch(async (error) => {
     await provider.dispose()
@@ -70,7 +99,7 @@ export const serve = async (env: NodeJS.ProcessEnv, log: (line: string) => void 
   const { userId } = await store.getOrCreateUser({ ...first.identity })
   const { workspaceId } = await store.getOrCreateDefaultWorkspace(userId)
 
-  log(`OR3 reference host listening on ${host.url} (database ${dbPath})`)
+  log(`OR3 reference host listening on ${host.url} (database ${display})`)
   if (hostname !== LOOPBACK && hostname !== "localhost" && hostname !== "::1") {
     log(`WARNING: bound to ${hostname}; bearer tokens travel in clear over plain HTTP.`)
   }

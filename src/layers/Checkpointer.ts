@@ -85,11 +85,19 @@ export const driverPath = (): string | undefined => {
   return undefined
 }
 
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error))
-
 interface RunningWorker {
   readonly worker: Worker
   readonly exited: Promise<void>
+}
+
+/**
+ * What a worker's error says. A SQLite error thrown in the worker reaches this thread as a plain
+ * object, often a `code` and no message (`{ code: "SQLITE_READONLY_DIRECTORY" }`).
+ */
+export const describeWorkerError = (error: unknown): string => {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  const reason = [code, message].filter((part) => part !== undefined && part !== "").join(": ")
+  return reason === "" ? String(error) : reason
 }
 
 /**
@@ -112,7 +120,7 @@ const open = (options: CheckpointerOptions): Effect.Effect<RunningWorker | strin
         }
       })
     } catch (error) {
-      return resume(Effect.succeed(errorMessage(error)))
+      return resume(Effect.succeed(describeWorkerError(error)))
     }
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()))
     const settle = (outcome: RunningWorker | string) => {
@@ -124,7 +132,7 @@ const open = (options: CheckpointerOptions): Effect.Effect<RunningWorker | strin
     const onMessage = (message: unknown) => {
       if (message === "ready") settle({ worker, exited })
     }
-    const onError = (error: Error) => settle(error.message)
+    const onError = (error: Error) => settle(describeWorkerError(error))
     const onExit = (code: number) => settle(`the worker exited with code ${code}`)
     const timer = setTimeout(() => settle(`no answer within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS)
     worker.on("message", onMessage).on("error", onError).on("exit", onExit)
@@ -165,7 +173,7 @@ export const startCheckpointer = (options: CheckpointerOptions): Effect.Effect<b
       }
     })
     worker.on("error", (error) => {
-      log(Effect.logWarning(`Checkpoint worker stopped: ${error.message}`))
+      log(Effect.logWarning(`Checkpoint worker stopped: ${describeWorkerError(error)}`))
     })
     return true
   })

@@ -28,10 +28,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Fs from "node:fs"
-import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { ConfigInvalid } from "../schema/errors.js"
+import { ensureDatabaseDir } from "./databaseDir.js"
 import { connectionPragmas, logStart, SqliteInfo, type SqliteInfoShape } from "./Sqlite.js"
 import { readSqliteOptionsFromEnv, resolveSqliteSettings, type SqliteOptions } from "./SqliteConfig.js"
 
@@ -177,7 +176,7 @@ const makeContext = (options: LibsqlOptions) =>
       ...given,
       path: target._tag === "File" ? target.path : target._tag === "Memory" ? ":memory:" : target.display
     })
-    if (target._tag === "File") Fs.mkdirSync(Path.dirname(Path.resolve(target.path)), { recursive: true })
+    if (target._tag === "File") yield* ensureDatabaseDir(target.path, "OR3_SQLITE_LIBSQL_URL")
 
     const local = target._tag !== "Remote"
     const sdk = yield* Effect.acquireRelease(

@@ -24,6 +24,19 @@ export const appliedMigrations = Effect.gen(function*() {
     SELECT migration_id, name FROM ${sql(migrationsTable)} ORDER BY migration_id`
 }).pipe(Effect.orDie)
 
+/** A migration as every message names it: `NNNN_name`. */
+export const migrationKey = (id: number, name: string) => `${String(id).padStart(4, "0")}_${name}`
+
+/**
+ * Ledger entries `record` does not know, as keys: migrations of a newer release. Refuse such a
+ * database with `new SchemaTooNew({ unknownMigrations })`, the one wording every caller uses.
+ */
+export const newerMigrations = (record: MigrationRecord = migrations) =>
+  Effect.map(appliedMigrations, (applied) => {
+    const known = new Set(Object.keys(record).map((key) => Number(key.split("_")[0])))
+    return applied.filter((row) => !known.has(row.migration_id)).map((row) => migrationKey(row.migration_id, row.name))
+  })
+
 /** Migration keys (`NNNN_name`) of `record` that the ledger does not list yet. */
 export const pendingMigrations = (record: MigrationRecord = migrations) =>
   Effect.map(appliedMigrations, (applied) => {
@@ -36,11 +49,8 @@ export const pendingMigrations = (record: MigrationRecord = migrations) =>
  * whose ledger names a migration this version does not know: it was written by a newer release.
  */
 export const runMigrations = Effect.fn("Migrations.run")(function*(record: MigrationRecord = migrations) {
-  const known = new Set(Object.keys(record).map((key) => Number(key.split("_")[0])))
-  const unknown = (yield* appliedMigrations).filter((row) => !known.has(row.migration_id))
-  if (unknown.length > 0) {
-    return yield* new SchemaTooNew({ unknownMigrations: unknown.map((row) => `${row.migration_id}_${row.name}`) })
-  }
+  const unknown = yield* newerMigrations(record)
+  if (unknown.length > 0) return yield* new SchemaTooNew({ unknownMigrations: unknown })
   // Each migration fails with its own name; the Migrator turns that into a defect and rolls back.
   const named = Object.fromEntries(
     Object.entries(record).map(([key, effect]) => [
@@ -61,7 +71,7 @@ export const runMigrations = Effect.fn("Migrations.run")(function*(record: Migra
       Effect.fail(new MigrationFailed({ migration: "ledger", cause: error }))
     )
   )
-  const keys = applied.map(([id, name]) => `${String(id).padStart(4, "0")}_${name}`)
+  const keys = applied.map(([id, name]) => migrationKey(id, name))
   if (keys.length > 0) yield* Effect.logInfo(`Applied migrations: ${keys.join(", ")}`)
   return keys
 }, Effect.annotateLogs("package", "or3-sqlite"))

@@ -3,6 +3,7 @@
  * pragmas applied, and write transactions that take the write lock before their first read.
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
+import type { Connection } from "@effect/sql/SqlConnection"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Statement from "@effect/sql/Statement"
 import * as NodeSqlite from "@effect/sql-sqlite-node/SqliteClient"
@@ -12,9 +13,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
-import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { ConfigInvalid } from "../schema/errors.js"
+import { ensureDatabaseDir } from "./databaseDir.js"
 import { JOURNAL_SIZE_LIMIT_BYTES, startCheckpointer, WRITER_CHECKPOINT_PAGES } from "./Checkpointer.js"
 import {
   MEMORY_PATH,
@@ -62,6 +63,22 @@ const versionNumber = (version: string) =>
 export const isSqliteVersionBefore = (version: string, minimum: string) =>
   versionNumber(version) < versionNumber(minimum)
 
+/**
+ * SQLite ends a transaction by itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, a
+ * read-only file). The ROLLBACK `@effect/sql` then sends fails with "no transaction is active", and
+ * that failure replaces the statement's own error: the operator would read "cannot rollback"
+ * instead of "database or disk is full". A top-level ROLLBACK with nothing to roll back is done.
+ */
+const tolerateEndedTransaction = (connection: Connection): Connection => ({
+  ...connection,
+  executeUnprepared: (sql, params, transformRows) => {
+    const run = connection.executeUnprepared(sql, params, transformRows)
+    return sql !== "ROLLBACK"
+      ? run
+      : run.pipe(Effect.catchIf((error) => /no transaction is active/.test(String(error.cause)), () => Effect.succeed([])))
+  }
+})
+
 interface OpenClient {
   readonly sql: SqlClient.SqlClient
   readonly info: SqliteInfoShape
@@ -81,12 +98,12 @@ interface OpenClient {
  */
 const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, ConfigInvalid, Scope.Scope> =>
   Effect.gen(function*() {
-    if (!settings.inMemory) Fs.mkdirSync(Path.dirname(settings.path), { recursive: true })
+    if (!settings.inMemory) yield* ensureDatabaseDir(settings.path, "OR3_SQLITE_DB_PATH")
     const reactivity = yield* Reactivity.make
     const driver = yield* NodeSqlite.make({ filename: settings.path, disableWAL: true }).pipe(
       Effect.provideService(Reactivity.Reactivity, reactivity)
     )
-    const connection = yield* driver.reserve
+    const connection = tolerateEndedTransaction(yield* driver.reserve)
     const permit = yield* Effect.makeSemaphore(1)
     const sql = yield* SqlClient.make({
       acquirer: permit.withPermits(1)(Effect.succeed(connection)),
@@ -199,7 +216,11 @@ export const logStart = (info: SqliteInfoShape) =>
     )
     if (settings.journalMode === "WAL" && isSqliteVersionBefore(sqliteVersion, MIN_SAFE_WAL_VERSION)) {
       yield* Effect.logWarning(
-        `SQLite ${sqliteVersion} is older than ${MIN_SAFE_WAL_VERSION}, which fixes a WAL-reset corruption bug; upgrade better-sqlite3 or use another journal mode`
+        `SQLite ${sqliteVersion} is older than ${MIN_SAFE_WAL_VERSION}, which fixes a WAL-reset corruption bug; ${
+          info.driver === "libsql"
+            ? "libSQL bundles this SQLite: use the better-sqlite3 driver (OR3_SQLITE_DRIVER=better-sqlite3) or another journal mode (OR3_SQLITE_PRAGMA_JOURNAL_MODE)"
+            : "upgrade better-sqlite3 or use another journal mode (OR3_SQLITE_PRAGMA_JOURNAL_MODE)"
+        }`
       )
     }
   })

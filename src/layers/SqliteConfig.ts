@@ -3,8 +3,9 @@
  * (`OR3_SQLITE_*`), validated, and resolved to one file path or `:memory:`.
  */
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { ConfigInvalid } from "../schema/errors.js"
 
@@ -47,8 +48,26 @@ const optionalString = (name: string) =>
     Config.map(Option.getOrUndefined)
   )
 
-const optionalBoolean = (name: string) =>
-  Config.boolean(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+const truthy = new Set(["true", "yes", "on", "1"])
+const falsy = new Set(["false", "no", "off", "0"])
+
+/**
+ * A yes/no variable: `true/false`, `yes/no`, `on/off`, `1/0`, in any case (`TRUE` as well as
+ * `true`; Effect's `Config.boolean` takes lower case only). Anything else is an error naming it.
+ */
+export const flagConfig = (name: string): Config.Config<boolean> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((text) => {
+      const value = text.trim().toLowerCase()
+      return truthy.has(value)
+        ? Either.right(true)
+        : falsy.has(value)
+        ? Either.right(false)
+        : Either.left(ConfigError.InvalidData([], `expected true/false, yes/no, on/off or 1/0, got "${text}"`))
+    })
+  )
+
+const optionalBoolean = (name: string) => flagConfig(name).pipe(Config.option, Config.map(Option.getOrUndefined))
 
 /** `OR3_SQLITE_*` and the test-runner markers, as raw options. */
 export const sqliteOptionsFromEnv: Config.Config<SqliteOptions> = Config.all({
@@ -70,13 +89,16 @@ const firstConfigProblem = (error: ConfigError.ConfigError): { readonly variable
     ? firstConfigProblem(error.left)
     : { variable: error.path.join("."), reason: error.message }
 
+/** A Config failure as the `ConfigInvalid` every start-up error is: the variable, and what was wrong. */
+export const toConfigInvalid = (error: ConfigError.ConfigError) => new ConfigInvalid(firstConfigProblem(error))
+
 /**
  * `sqliteOptionsFromEnv`, with a malformed variable (`OR3_SQLITE_STRICT=maybe`,
  * `OR3_SQLITE_BUSY_TIMEOUT_MS=abc`) reported as `ConfigInvalid` naming it, like every other start-up error.
  */
 export const readSqliteOptionsFromEnv: Effect.Effect<SqliteOptions, ConfigInvalid> = Effect.mapError(
   sqliteOptionsFromEnv,
-  (error) => new ConfigInvalid(firstConfigProblem(error))
+  (error) => toConfigInvalid(error)
 )
 
 const pick = <A extends string>(

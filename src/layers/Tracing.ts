@@ -13,16 +13,22 @@
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type { ConfigInvalid } from "../schema/errors.js"
+import { flagConfig, toConfigInvalid } from "./SqliteConfig.js"
 
-/** What the app installs for `OR3_SQLITE_OTEL=true`. */
+/**
+ * What the app installs for `OR3_SQLITE_OTEL=true`, at versions that resolve together with this
+ * package's effect 3.22 (the newest `@effect/opentelemetry` needs effect 4; `@opentelemetry/resources`
+ * 3.x and `@opentelemetry/api` 1.10 fail its peer ranges). docs/operators.md shows the same line.
+ */
 export const otelPackages = [
-  "@effect/opentelemetry",
-  "@opentelemetry/api",
-  "@opentelemetry/resources",
-  "@opentelemetry/sdk-trace-base",
-  "@opentelemetry/sdk-trace-node",
-  "@opentelemetry/exporter-trace-otlp-http",
-  "@opentelemetry/semantic-conventions"
+  "@effect/opentelemetry@0.64.1",
+  "@opentelemetry/api@1.9.0",
+  "@opentelemetry/resources@2.12.1",
+  "@opentelemetry/sdk-trace-base@2.12.1",
+  "@opentelemetry/sdk-trace-node@2.12.1",
+  "@opentelemetry/exporter-trace-otlp-http@0.223.1",
+  "@opentelemetry/semantic-conventions@1.45.0"
 ] as const
 
 /** Loads a module by name; replaced in tests. */
@@ -52,14 +58,15 @@ export const makeOtelLayer = (serviceName: string, load: ModuleLoader = loadByNa
 
 /**
  * `OR3_SQLITE_OTEL=true`: the OTel layer (service name `OTEL_SERVICE_NAME`, default `or3-chat`).
- * Otherwise, or when the packages are missing, an empty layer.
+ * Otherwise, or when the packages are missing, an empty layer. A value that is not a yes/no (such
+ * as `maybe`) stops the start with `ConfigInvalid`, like every other malformed setting.
  */
-export const layerFromEnv = (load: ModuleLoader = loadByName): Layer.Layer<never> =>
+export const layerFromEnv = (load: ModuleLoader = loadByName): Layer.Layer<never, ConfigInvalid> =>
   Layer.unwrapEffect(
     Effect.gen(function*() {
-      const enabled = yield* Config.boolean("OR3_SQLITE_OTEL").pipe(Config.withDefault(false))
+      const enabled = yield* Effect.mapError(flagConfig("OR3_SQLITE_OTEL").pipe(Config.withDefault(false)), toConfigInvalid)
       if (!enabled) return Layer.empty
-      const serviceName = yield* Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("or3-chat"))
+      const serviceName = yield* Effect.mapError(Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("or3-chat")), toConfigInvalid)
       return yield* makeOtelLayer(serviceName, load).pipe(
         Effect.catchAll((cause) =>
           Effect.as(
@@ -72,10 +79,5 @@ export const layerFromEnv = (load: ModuleLoader = loadByName): Layer.Layer<never
           )
         )
       )
-    }).pipe(
-      Effect.catchAll((error) =>
-        Effect.as(Effect.logError(`OR3_SQLITE_OTEL: ${error.message}; spans are not exported`), Layer.empty)
-      ),
-      Effect.annotateLogs("package", "or3-sqlite")
-    )
+    }).pipe(Effect.annotateLogs("package", "or3-sqlite"))
   )

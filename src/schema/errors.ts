@@ -123,8 +123,8 @@ export class SchemaTooNew extends Schema.TaggedError<SchemaTooNew>()("SchemaTooN
   unknownMigrations: Schema.Array(Schema.String)
 }) {
   override get message() {
-    return `The database has migrations this version of or3-provider-sqlite does not know (${this.unknownMigrations.join(
+    return `The database was migrated by a newer or3-provider-sqlite (${this.unknownMigrations.join(
       ", "
-    )}); upgrade the package instead of starting an older one`
+    )}); use that release or a later one: migrations only roll forward`
   }
 }

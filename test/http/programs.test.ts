@@ -76,6 +76,31 @@ describe("npm start", () => {
     }
   })
 
+  it("honours OR3_SQLITE_DRIVER=libsql with OR3_SQLITE_LIBSQL_URL: the pushes land in that file", async () => {
+    const lines: Array<string> = []
+    const path = Path.join(tempDir(), "libsql.sqlite")
+    const { url, stop } = await serve(
+      { PORT: "0", OR3_SQLITE_DRIVER: "libsql", OR3_SQLITE_LIBSQL_URL: `file:${path}`, OR3_SQLITE_DB_PATH: Path.join(tempDir(), "not-this.sqlite") },
+      (line) => lines.push(line)
+    )
+    try {
+      expect(lines.join("\n")).toContain(`(database libSQL ${path})`)
+      const token = /demo:alice\s+token (\S+)/.exec(lines.join("\n"))![1]
+      const example = lines.find((line) => line.includes("/api/sync/push"))!
+      const pushed = await makeHostClient(url, token).post("/api/sync/push", JSON.parse(/-d '(.*)'$/.exec(example)![1]))
+      expect(pushed.status).toBe(200)
+    } finally {
+      await stop()
+    }
+    const Database = (await import("better-sqlite3")).default
+    const db = new Database(path, { readonly: true })
+    try {
+      expect(db.prepare("SELECT count(*) AS n FROM change_log").get()).toEqual({ n: 1 })
+    } finally {
+      db.close()
+    }
+  })
+
   it("refuses a bad PORT or OR3_HOST_TOKENS before opening anything", async () => {
     await expect(serve({ PORT: "http" }, () => undefined)).rejects.toThrow(/PORT/)
     await expect(serve({ PORT: "0", OR3_HOST_TOKENS: "no-equals-sign" }, () => undefined)).rejects.toThrow(/OR3_HOST_TOKENS/)

@@ -3,8 +3,9 @@
  * in this process: two connections, two processes, as an operator's CLI next to a running server.
  */
 import { SqlClient } from "@effect/sql"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Logger, LogLevel } from "effect"
 import * as ChildProcess from "node:child_process"
+import * as Path from "node:path"
 import { layerSqlFile } from "../../src/layers/Migrations.js"
 import { SyncGateway, type SyncGatewayShape } from "../../src/services/SyncGateway.js"
 import { buildCli } from "./cliBuild.js"
@@ -28,19 +29,44 @@ const childEnv = (variables: Record<string, string>) => {
   return { ...env, ...variables }
 }
 
+export interface CliRunOptions {
+  /** `inspect` runs `npm run inspect`'s entry instead of `or3-sqlite`. */
+  readonly script?: "or3-sqlite" | "inspect"
+  /** Run as this user (to make chmod bite when the tests run as root). */
+  readonly user?: { readonly uid: number; readonly gid: number }
+  /** Send `signal` once stderr matches `when`. */
+  readonly interrupt?: { readonly signal: NodeJS.Signals; readonly when: RegExp }
+}
+
+/** A CLI still running after this is killed (its code is then null): a hang fails, never blocks. */
+const HANG_MS = 120_000
+
 /** `or3-sqlite ...args`, run to its end; never fails (the exit code is in the result). */
-export const cli = (args: ReadonlyArray<string>, variables: Record<string, string> = {}) =>
+export const cli = (args: ReadonlyArray<string>, variables: Record<string, string> = {}, options: CliRunOptions = {}) =>
   Effect.async<CliResult>((resume) => {
     entry ??= buildCli()
-    const child = ChildProcess.spawn(process.execPath, [entry, ...args], {
+    const script = options.script === "inspect" ? Path.join(Path.dirname(entry), "inspect.js") : entry
+    const child = ChildProcess.spawn(process.execPath, [script, ...args], {
       env: childEnv(variables),
-      stdio: ["ignore", "pipe", "pipe"]
+      stdio: ["ignore", "pipe", "pipe"],
+      ...options.user
     })
     let stdout = ""
     let stderr = ""
+    let signalled = false
     child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk
+      if (options.interrupt !== undefined && !signalled && options.interrupt.when.test(stderr)) {
+        signalled = true
+        child.kill(options.interrupt.signal)
+      }
+    })
+    const hang = setTimeout(() => child.kill("SIGKILL"), HANG_MS)
+    child.on("close", (code) => {
+      clearTimeout(hang)
+      resume(Effect.succeed({ code, stdout, stderr }))
+    })
     return Effect.sync(() => void child.kill())
   })
 
@@ -48,7 +74,12 @@ export const cli = (args: ReadonlyArray<string>, variables: Record<string, strin
 export const openGateway = (path: string) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(
-      SyncGateway.Default.pipe(Layer.provideMerge(layerSqlFile(path)), Layer.orDie)
+      SyncGateway.Default.pipe(
+        Layer.provideMerge(layerSqlFile(path)),
+        Layer.orDie,
+        // The start-up lines (SQLite version, migrations) would only be noise in the test output.
+        Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+      )
     )
     return { gateway: Context.get(context, SyncGateway), sql: Context.get(context, SqlClient.SqlClient) }
   })

@@ -8,18 +8,21 @@
  * a VACUUM INTO output), opened read-only and checked (`integrity_check`, `foreign_key_check`),
  * and only then renamed to `<file>`: a failed backup never leaves a file under the final name.
  */
-import * as Reactivity from "@effect/experimental/Reactivity"
 import { Args, Command } from "@effect/cli"
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as NodeSqlite from "@effect/sql-sqlite-node/SqliteClient"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { SqliteInfo } from "../../layers/Sqlite.js"
 import { migrationsTable } from "../../migrations/index.js"
-import { common, withDatabase, isRemoteUrl } from "../CliDatabase.js"
+import { checkFileInChild, runInChild } from "../ChildStatements.js"
+import { common, requireLocalFile, withDatabase } from "../CliDatabase.js"
 import { CliError } from "../CliErrors.js"
 import { CliOutput, formatBytes } from "../CliOutput.js"
+import { fsync } from "../fsync.js"
+import * as ReadOnlySqlite from "../ReadOnlySqlite.js"
+import { planReadOnly } from "../ReadOnlySqlite.js"
 
 export interface CopyCheck {
   readonly integrity: string
@@ -35,56 +38,47 @@ export interface BackupReport extends CopyCheck {
   readonly durationMs: number
 }
 
-/** Opens a database file read-only in its own scope and checks it. */
-export const checkCopy = (file: string) =>
-  Effect.scoped(
-    Effect.gen(function*() {
-      const sql = yield* NodeSqlite.make({ filename: file, readonly: true, disableWAL: true })
-      const integrity = (yield* sql<{ integrity_check: string }>`PRAGMA integrity_check`).map((row) => row.integrity_check)
-      const violations = yield* sql`PRAGMA foreign_key_check`
-      const [ledger] = yield* sql<{ n: number }>`
-        SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ${migrationsTable}`
-      const [version] = ledger.n === 0
-        ? [{ v: 0 }]
-        : yield* sql<{ v: number | null }>`SELECT max(migration_id) AS v FROM ${sql(migrationsTable)}`
-      const [heads] = yield* sql<{ n: number }>`
-        SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sync_heads'`
-      const headRows = heads.n === 0
-        ? []
-        : yield* sql<{ workspace_id: string; head: number }>`SELECT workspace_id, head FROM sync_heads ORDER BY workspace_id`
-      return {
-        integrity: integrity.join("; "),
-        foreignKeyViolations: violations.length,
-        schemaVersion: version.v ?? 0,
-        heads: headRows.map((row) => ({ workspaceId: row.workspace_id, head: row.head }))
-      } satisfies CopyCheck
-    })
-  ).pipe(Effect.provide(Reactivity.layer))
-
-/** Flushes a file (and the directory entry of a rename) to stable storage. */
-const fsync = (path: string) => {
-  const fd = Fs.openSync(path, "r")
-  try {
-    Fs.fsyncSync(fd)
-  } finally {
-    Fs.closeSync(fd)
-  }
-}
+/**
+ * Checks a database file without writing to it: `integrity_check` and `foreign_key_check` in a
+ * child process (they read the whole file; Ctrl-C must stop them at once), then its schema version
+ * and workspace heads through a read-only connection.
+ */
+export const checkCopy = (file: string, busyTimeoutMs = 5000) =>
+  Effect.gen(function*() {
+    const { integrity, violations } = yield* checkFileInChild(planReadOnly(file).filename, busyTimeoutMs)
+    const { heads, schemaVersion } = yield* Effect.scoped(
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const [ledger] = yield* sql<{ n: number }>`
+          SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ${migrationsTable}`
+        const [version] = ledger.n === 0
+          ? [{ v: 0 }]
+          : yield* sql<{ v: number | null }>`SELECT max(migration_id) AS v FROM ${sql(migrationsTable)}`
+        const [synced] = yield* sql<{ n: number }>`
+          SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sync_heads'`
+        const rows = synced.n === 0
+          ? []
+          : yield* sql<{ workspace_id: string; head: number }>`SELECT workspace_id, head FROM sync_heads ORDER BY workspace_id`
+        return { schemaVersion: version.v ?? 0, heads: rows.map((row) => ({ workspaceId: row.workspace_id, head: row.head })) }
+      }).pipe(Effect.provide(Layer.orDie(ReadOnlySqlite.layer(file))))
+    )
+    return {
+      integrity: integrity.join("; "),
+      foreignKeyViolations: violations.length,
+      schemaVersion,
+      heads
+    } satisfies CopyCheck
+  })
 
 const file = Args.file({ name: "file" }).pipe(Args.withDescription("Where to write the copy (must not exist yet)"))
 
 export const backupCommand = Command.make("backup", { ...common, file }, (flags) =>
-  withDatabase(
-    flags,
+  withDatabase(flags, "read", (source) =>
     Effect.gen(function*() {
+      yield* requireLocalFile(source, "backup")
       const sql = yield* SqlClient.SqlClient
       const info = yield* SqliteInfo
       const output = yield* CliOutput
-      if (isRemoteUrl(info.settings.path)) {
-        return yield* new CliError({
-          message: "backup copies a local database; for a remote sqld/Turso primary use the server's own backups"
-        })
-      }
       const target = Path.resolve(flags.file)
       if (Fs.existsSync(target)) {
         return yield* new CliError({ message: `${target} exists; backup never overwrites: remove it or pick another name` })
@@ -96,12 +90,18 @@ export const backupCommand = Command.make("backup", { ...common, file }, (flags)
       const [{ page_count }] = yield* sql<{ page_count: number }>`PRAGMA page_count`
       const [{ page_size }] = yield* sql<{ page_size: number }>`PRAGMA page_size`
       yield* progress.update(`copying ${page_count} pages (${formatBytes(page_count * page_size)}) with VACUUM INTO`, 0, 2)
+      // Interrupted or failed, the partial copy goes: a half-written file is never left behind.
       const cleanup = Effect.sync(() => Fs.rmSync(partial, { force: true }))
       const report = yield* Effect.gen(function*() {
-        yield* sql`VACUUM INTO ${partial}`
+        yield* runInChild({
+          filename: planReadOnly(source.location).filename,
+          readonly: true,
+          busyTimeoutMs: info.settings.busyTimeoutMs,
+          statements: [{ sql: "VACUUM INTO ?", params: [partial] }]
+        })
         fsync(partial)
         yield* progress.update("verifying the copy (integrity_check, foreign_key_check)", 1, 2)
-        const check = yield* checkCopy(partial)
+        const check = yield* checkCopy(partial, info.settings.busyTimeoutMs)
         if (check.integrity !== "ok" || check.foreignKeyViolations > 0) {
           return yield* new CliError({
             message: `the copy failed its check (integrity: ${check.integrity}; foreign key violations: ${check.foreignKeyViolations}); nothing was written to ${target}`
@@ -122,5 +122,4 @@ export const backupCommand = Command.make("backup", { ...common, file }, (flags)
         report,
         (r) => `${r.file}: ${formatBytes(r.bytes)}, integrity ${r.integrity}, schema ${r.schemaVersion}, ${r.heads.length} workspace head(s)`
       )
-    })
-  )).pipe(Command.withDescription("Write an online, consistent copy of the database to <file> and verify it"))
+    }))).pipe(Command.withDescription("Write an online, consistent copy of the database to <file> and verify it"))

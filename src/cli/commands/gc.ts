@@ -14,6 +14,7 @@ import { SyncGateway } from "../../services/SyncGateway.js"
 import { common, requireCurrentSchema, withDatabase } from "../CliDatabase.js"
 import { CliError } from "../CliErrors.js"
 import { CliOutput } from "../CliOutput.js"
+import { type GcPhase, observedGateway } from "../gcBatches.js"
 import { parseRetention } from "../retention.js"
 
 export interface GcWorkspaceReport {
@@ -58,11 +59,23 @@ const workspace = Options.text("workspace").pipe(
   Options.optional
 )
 
+/** Rows GC may walk in each workspace: its change-log entries and its tombstones. */
+const rowCounts = (ids: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const count = (rows: ReadonlyArray<{ workspace_id: string; n: number }>) => new Map(rows.map((r) => [r.workspace_id, r.n]))
+    const log = count(yield* sql<{ workspace_id: string; n: number }>`
+      SELECT workspace_id, count(*) AS n FROM change_log WHERE workspace_id IN ${sql.in(ids)} GROUP BY workspace_id`)
+    const tombs = count(yield* sql<{ workspace_id: string; n: number }>`
+      SELECT workspace_id, count(*) AS n FROM tombstones WHERE workspace_id IN ${sql.in(ids)} GROUP BY workspace_id`)
+    return new Map(ids.map((id) => [id, { change_log: log.get(id) ?? 0, tombstones: tombs.get(id) ?? 0 }]))
+  })
+
 export const gcCommand = Command.make("gc", { ...common, retention, workspace }, (flags) =>
   Effect.gen(function*() {
     const retentionSeconds = yield* parseRetention(flags.retention)
-    yield* withDatabase(
-      flags,
+    let phase: GcPhase | undefined
+    yield* withDatabase(flags, "write", () =>
       Effect.gen(function*() {
         yield* requireCurrentSchema
         const output = yield* CliOutput
@@ -72,14 +85,32 @@ export const gcCommand = Command.make("gc", { ...common, retention, workspace },
         if (Option.isSome(flags.workspace) && !all.includes(flags.workspace.value)) {
           return yield* new CliError({ message: `unknown workspace ${flags.workspace.value} (no workspace row and no sync state)` })
         }
+        const counts = ids.length === 0 ? new Map() : yield* rowCounts(ids)
+        const total = [...counts.values()].reduce((n, c) => n + c.change_log + c.tombstones, 0)
         const progress = output.progress("gc")
+        let done = 0
         const reports: Array<GcWorkspaceReport> = []
-        for (const [index, workspaceId] of ids.entries()) {
+        for (const workspaceId of ids) {
           const request = { scope: { workspaceId }, retentionSeconds }
-          yield* progress.update(`${workspaceId}: change log`, index, ids.length)
-          const log = yield* gateway.gcChangeLog(request)
-          yield* progress.update(`${workspaceId}: tombstones`, index, ids.length)
-          const tombs = yield* gateway.gcTombstones(request)
+          const run = <A>(table: GcPhase["table"], call: Effect.Effect<A, unknown>) =>
+            Effect.gen(function*() {
+              const start = done
+              const label = `${workspaceId}: ${table === "change_log" ? "change log" : "tombstones"}`
+              yield* progress.update(label, done, total)
+              phase = {
+                workspaceId,
+                table,
+                after: 0,
+                onBatch: (batch) => progress.update(label, (done += batch.scanned), total)
+              }
+              const result = yield* call
+              phase = undefined
+              // GC stops at the first entry inside the window: the rest was looked at, and kept.
+              done = start + counts.get(workspaceId)![table]
+              return result
+            })
+          const log = yield* run("change_log", gateway.gcChangeLog(request))
+          const tombs = yield* run("tombstones", gateway.gcTombstones(request))
           reports.push({
             workspaceId,
             changeLogDeleted: log.deleted,
@@ -87,7 +118,6 @@ export const gcCommand = Command.make("gc", { ...common, retention, workspace },
             expiredCursors: log.expiredCursors + tombs.expiredCursors,
             horizon: Math.max(log.horizon, tombs.horizon)
           })
-          yield* progress.update(`${workspaceId}: done`, index + 1, ids.length)
         }
         const sum = (pick: (ws: GcWorkspaceReport) => number) => reports.reduce((n, ws) => n + pick(ws), 0)
         const report: GcReport = {
@@ -97,8 +127,7 @@ export const gcCommand = Command.make("gc", { ...common, retention, workspace },
           tombstonesDeleted: sum((ws) => ws.tombstonesDeleted),
           expiredCursors: sum((ws) => ws.expiredCursors)
         }
-        yield* progress.finish(`${ids.length} workspace(s) done`)
+        yield* progress.finish(`${ids.length} workspace(s) done (${total} rows looked at)`)
         yield* output.result(report, render)
-      }).pipe(Effect.provide(SyncGateway.Default))
-    )
+      }).pipe(Effect.provide(observedGateway(() => phase))))
   })).pipe(Command.withDescription("Collect sync history older than the retention window (the adapter's GC rules, batched)"))

@@ -1,15 +1,19 @@
 /**
  * `or3-sqlite migrate [--dry-run]`: applies the pending migrations in one `BEGIN IMMEDIATE`
- * transaction (what the server does at boot), or lists them without touching the database.
+ * transaction (what the server does at boot), or lists them without touching the database: a dry
+ * run opens the file read-only, and on a path with no database yet lists every migration and
+ * creates nothing.
  */
 import { Command, Options } from "@effect/cli"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Fs from "node:fs"
 import { appliedMigrations, pendingMigrations, runMigrations } from "../../layers/Migrations.js"
 import { SqliteInfo } from "../../layers/Sqlite.js"
 import { migrations } from "../../migrations/index.js"
-import { common, withDatabase } from "../CliDatabase.js"
-import { CliError } from "../CliErrors.js"
-import { CliOutput } from "../CliOutput.js"
+import { common, requireKnownSchema, withDatabase } from "../CliDatabase.js"
+import * as CliOutput from "../CliOutput.js"
+import { resolveTarget } from "../CliTarget.js"
 
 export interface MigrateReport {
   readonly database: string
@@ -34,34 +38,36 @@ const render = (report: MigrateReport) =>
 const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("List the pending migrations; change nothing"))
 
 export const migrateCommand = Command.make("migrate", { ...common, dryRun }, (flags) =>
-  withDatabase(
-    flags,
-    Effect.gen(function*() {
-      const output = yield* CliOutput
-      const info = yield* SqliteInfo
-      const known = new Set(Object.keys(migrations).map((key) => Number(key.split("_")[0])))
-      const newer = (yield* appliedMigrations).filter((row) => !known.has(row.migration_id))
-      if (newer.length > 0) {
-        return yield* new CliError({
-          message: `the database was migrated by a newer or3-provider-sqlite (${newer
-            .map((row) => `${row.migration_id}_${row.name}`)
-            .join(", ")}); roll forward with that version, never back`
-        })
+  Effect.gen(function*() {
+    const target = yield* resolveTarget(Option.getOrUndefined(flags.db))
+    if (flags.dryRun && target.kind === "file" && !Fs.existsSync(target.location)) {
+      // Nothing to open: the database would be created with every migration.
+      const report: MigrateReport = {
+        database: target.location,
+        dryRun: true,
+        pending: Object.keys(migrations).sort(),
+        applied: [],
+        schemaVersion: 0
       }
-      const pending = yield* pendingMigrations()
-      const applied = flags.dryRun ? [] : yield* runMigrations()
-      const latest = (yield* appliedMigrations).at(-1)
-      yield* output.result(
-        {
-          database: info.settings.path,
-          dryRun: flags.dryRun,
-          pending,
-          applied,
-          schemaVersion: latest?.migration_id ?? 0
-        } satisfies MigrateReport,
-        render
-      )
-    }),
-    // Only migrate may create the database file.
-    { create: !flags.dryRun }
-  )).pipe(Command.withDescription("Apply pending migrations (--dry-run lists them without applying)"))
+      return yield* CliOutput.make({ json: flags.json }).result(report, render)
+    }
+    yield* withDatabase(flags, flags.dryRun ? "read" : "create", () =>
+      Effect.gen(function*() {
+        const output = yield* CliOutput.CliOutput
+        const info = yield* SqliteInfo
+        yield* requireKnownSchema
+        const pending = yield* pendingMigrations()
+        const applied = flags.dryRun ? [] : yield* runMigrations()
+        const latest = (yield* appliedMigrations).at(-1)
+        yield* output.result(
+          {
+            database: info.settings.path,
+            dryRun: flags.dryRun,
+            pending,
+            applied,
+            schemaVersion: latest?.migration_id ?? 0
+          } satisfies MigrateReport,
+          render
+        )
+      }))
+  })).pipe(Command.withDescription("Apply pending migrations (--dry-run lists them without applying)"))

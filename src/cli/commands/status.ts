@@ -1,12 +1,9 @@
 /** `or3-sqlite status`: schema, SQLite, pragmas, sizes and every workspace's sync state. */
 import { Command } from "@effect/cli"
 import * as Effect from "effect/Effect"
-import { driverFromEnv } from "../../layers/Database.js"
 import { common, withDatabase } from "../CliDatabase.js"
 import { CliOutput, formatBytes } from "../CliOutput.js"
 import { gatherStatus, type StatusReport } from "../statusReport.js"
-
-const SYNCHRONOUS = ["OFF", "NORMAL", "FULL", "EXTRA"]
 
 export const renderStatus = (report: StatusReport): string => {
   const { database, pragmas, schema } = report
@@ -16,9 +13,7 @@ export const renderStatus = (report: StatusReport): string => {
     `schema     ${schema.version}${schema.latest === null ? " (empty ledger)" : ` (${schema.latest})`}${
       schema.pending.length > 0 ? `; pending: ${schema.pending.join(", ")}` : ""
     }${schema.unknown.length > 0 ? `; UNKNOWN (newer release): ${schema.unknown.join(", ")}` : ""}`,
-    `pragmas    journal_mode=${pragmas.journal_mode} synchronous=${
-      SYNCHRONOUS[Number(pragmas.synchronous)] ?? pragmas.synchronous
-    } foreign_keys=${pragmas.foreign_keys === 1 ? "on" : "off"} busy_timeout=${pragmas.busy_timeout} page_size=${pragmas.page_size}`,
+    `pragmas    journal_mode=${pragmas.journal_mode} synchronous=${pragmas.synchronous} foreign_keys=${pragmas.foreign_keys === 1 ? "on" : "off"} busy_timeout=${pragmas.busy_timeout} page_size=${pragmas.page_size}`,
     `size       file ${formatBytes(database.fileBytes)}, wal ${formatBytes(database.walBytes)}, ${pragmas.page_count} pages (${pragmas.freelist_count} free)`,
     `workspaces ${report.workspaces.length}`
   ]
@@ -41,11 +36,9 @@ export const renderStatus = (report: StatusReport): string => {
 }
 
 export const statusCommand = Command.make("status", common, (flags) =>
-  withDatabase(
-    flags,
+  withDatabase(flags, "read", (target) =>
     Effect.gen(function*() {
       const output = yield* CliOutput
-      const report = yield* gatherStatus(yield* driverFromEnv)
+      const report = yield* gatherStatus(target)
       yield* output.result(report, renderStatus)
-    })
-  )).pipe(Command.withDescription("Show the schema, SQLite version, pragmas, file sizes and each workspace's sync state"))
+    }))).pipe(Command.withDescription("Show the schema, SQLite version, pragmas, file sizes and each workspace's sync state"))

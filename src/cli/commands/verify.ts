@@ -6,9 +6,13 @@
 import { Command } from "@effect/cli"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import { SqliteInfo } from "../../layers/Sqlite.js"
+import { checkFileInChild, type FileCheck } from "../ChildStatements.js"
 import { common, requireCurrentSchema, withDatabase } from "../CliDatabase.js"
 import { FindingsFound } from "../CliErrors.js"
 import { CliOutput } from "../CliOutput.js"
+import type { Target } from "../CliTarget.js"
+import { planReadOnly } from "../ReadOnlySqlite.js"
 import { type Finding, verifyWorkspace, type WorkspaceVerification } from "../verifyReplay.js"
 
 export interface VerifyReport {
@@ -32,9 +36,23 @@ const render = (report: VerifyReport) =>
     report.ok ? "verify: ok" : `verify: ${report.findings.length} finding(s)`
   ].join("\n")
 
+/**
+ * `integrity_check` and `foreign_key_check`: on a local file in a child process (one statement
+ * reads the whole file, and Ctrl-C must stop it at once), else through the connection.
+ */
+export const fileChecks = (target: Target): Effect.Effect<FileCheck, unknown, SqlClient.SqlClient | SqliteInfo> =>
+  Effect.gen(function*() {
+    if (target.kind === "file") {
+      const info = yield* SqliteInfo
+      return yield* checkFileInChild(planReadOnly(target.location).filename, info.settings.busyTimeoutMs)
+    }
+    const sql = yield* SqlClient.SqlClient
+    const integrity = (yield* sql<{ integrity_check: string }>`PRAGMA integrity_check`).map((row) => row.integrity_check)
+    return { integrity, violations: yield* sql<FileCheck["violations"][number]>`PRAGMA foreign_key_check` }
+  })
+
 export const verifyCommand = Command.make("verify", common, (flags) =>
-  withDatabase(
-    flags,
+  withDatabase(flags, "read", (target) =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const output = yield* CliOutput
@@ -42,13 +60,11 @@ export const verifyCommand = Command.make("verify", common, (flags) =>
       const progress = output.progress("verify")
       const findings: Array<Finding> = []
 
-      yield* progress.update("integrity_check")
-      const integrity = (yield* sql<{ integrity_check: string }>`PRAGMA integrity_check`).map((row) => row.integrity_check)
+      yield* progress.update("integrity_check, foreign_key_check")
+      const { integrity, violations } = yield* fileChecks(target)
       if (integrity.length !== 1 || integrity[0] !== "ok") {
         for (const line of integrity) findings.push({ check: "integrity", detail: line })
       }
-      yield* progress.update("foreign_key_check")
-      const violations = yield* sql<{ table: string; rowid: number | null; parent: string }>`PRAGMA foreign_key_check`
       for (const v of violations) {
         findings.push({ check: "foreign_key", table: v.table, detail: `row ${v.rowid} references a missing ${v.parent}` })
       }
@@ -66,5 +82,4 @@ export const verifyCommand = Command.make("verify", common, (flags) =>
       const report: VerifyReport = { ok: findings.length === 0, integrity, workspaces, findings }
       yield* output.result(report, render)
       if (!report.ok) return yield* new FindingsFound({ count: findings.length })
-    })
-  )).pipe(Command.withDescription("Check integrity, foreign keys and that rows/tombstones equal a replay of the change log"))
+    }))).pipe(Command.withDescription("Check integrity, foreign keys and that rows/tombstones equal a replay of the change log"))
