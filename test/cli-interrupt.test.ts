@@ -33,9 +33,10 @@ const agedHistory = (n: number) =>
     const db = new Database(path)
     db.exec(`
       WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${n})
-      INSERT INTO change_log (workspace_id, server_version, table_name, pk, op, payload_json, clock, hlc, device_id, op_id, owner_user_id, prior_version, created_at)
+      INSERT INTO change_log (workspace_id, server_version, table_name, pk, op, payload_json, clock, hlc, device_id, op_id, owner_user_id, prior_version, created_at, superseded)
       SELECT 'ws-i', i, 'messages', 'k-' || ((i - 1) % ${half}), 'put', '{"id":"k-' || ((i - 1) % ${half}) || '"}',
-        CASE WHEN i > ${half} THEN 2 ELSE 1 END, '0:0:dev', 'dev', 'op-' || i, NULL, CASE WHEN i > ${half} THEN i - ${half} ELSE 0 END, ${old}
+        CASE WHEN i > ${half} THEN 2 ELSE 1 END, '0:0:dev', 'dev', 'op-' || i, NULL, CASE WHEN i > ${half} THEN i - ${half} ELSE 0 END, ${old},
+        CASE WHEN i > ${half} THEN 0 ELSE 1 END
       FROM s;
       INSERT INTO s_messages (workspace_id, pk, data_json, clock, hlc, op_id, device_id, server_version, owner_user_id, deleted, created_at, updated_at)
       SELECT workspace_id, pk, payload_json, clock, hlc, op_id, device_id, server_version, NULL, 0, created_at, created_at
@@ -71,7 +72,8 @@ const nobodyHolds = (path: string) => {
 describe("interrupted", () => {
   it.scopedLive("gc stops between batches: the batch in flight rolls back, the finished ones stay, progress counts rows", () =>
     Effect.gen(function*() {
-      const path = yield* agedHistory(16_000)
+      // 16000 superseded entries (compaction's rows) under 16000 winners.
+      const path = yield* agedHistory(32_000)
       const result = yield* cli(
         ["gc", "--retention", "1d", "--db", path],
         { OR3_CLI_TEST_GC_BATCH_DELAY_MS: "400" },
@@ -83,7 +85,7 @@ describe("interrupted", () => {
       assert.match(result.stderr, /^gc: ws-i: change log \(0\/16000\)$/m)
       const counted = Number(/change log \(([1-9]\d*)\/16000\)/.exec(result.stderr)![1])
       assert.isBelow(counted, 16_000)
-      const { n } = read<{ n: number }>(path, "SELECT count(*) AS n FROM change_log")
+      const { n } = read<{ n: number }>(path, "SELECT count(*) AS n FROM change_log WHERE superseded = 1")
       assert.isAbove(n, 0, "stopped before the end")
       assert.isBelow(n, 16_000, "the batches before the signal were kept")
       assert.strictEqual((16_000 - n) % 1000, 0, "whole batches only: the one in flight rolled back")

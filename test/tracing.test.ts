@@ -260,7 +260,7 @@ describe("logs", () => {
         (line) => Effect.sync(() => void lines.push(line))
       ).pipe(Effect.provide(Layer.merge(NodeContext.layer, Logger.add(capture))))
       assert.strictEqual(code, 0, lines.join("\n"))
-      assert.strictEqual(JSON.parse(stdout.text).database.path, db)
+      assert.strictEqual(JSON.parse(stdout.text).database, db)
       const start = entries.find((entry) => entry.message.startsWith("SQLite "))
       assert.isDefined(start, JSON.stringify(entries))
       assert.strictEqual(start!.annotations.package, "or3-sqlite")

@@ -95,6 +95,7 @@ interface RunningWorker {
  * object, often a `code` and no message (`{ code: "SQLITE_READONLY_DIRECTORY" }`).
  */
 export const describeWorkerError = (error: unknown): string => {
+  if (error instanceof Error && error.message !== "") return error.message
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
   const reason = [code, message].filter((part) => part !== undefined && part !== "").join(": ")
   return reason === "" ? String(error) : reason

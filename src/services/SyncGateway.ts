@@ -34,6 +34,23 @@ export interface GcReport {
   readonly horizon: number
 }
 
+/** One GC batch, as it is about to commit. */
+export interface GcBatch {
+  /** Rows the batch looked at: superseded entries, or tombstones. */
+  readonly scanned: number
+  /** Rows it deletes. */
+  readonly deleted: number
+}
+
+export interface GcOptions {
+  /**
+   * Called inside each batch's transaction, after its writes and before its COMMIT: progress for
+   * a caller that reports it (the CLI). A failure or an interruption of it rolls that batch back;
+   * the batches before it stay committed.
+   */
+  readonly onBatch?: (batch: GcBatch) => Effect.Effect<void>
+}
+
 export interface SyncGatewayShape {
   /** Applies a batch (at most 100 ops) atomically; one result per distinct opId. */
   readonly push: (
@@ -53,9 +70,9 @@ export interface SyncGatewayShape {
     session?: SessionUser
   ) => Effect.Effect<void, InvalidInput | Unauthenticated | Forbidden | CursorRegressed>
   /** Compacts: deletes superseded change-log entries no live snapshot needs (see `./sync/gc.ts`). */
-  readonly gcChangeLog: (input: unknown) => Effect.Effect<GcReport, InvalidInput>
+  readonly gcChangeLog: (input: unknown, options?: GcOptions) => Effect.Effect<GcReport, InvalidInput>
   /** Forgets old deletes every device cursor has passed, raising the horizon (see `./sync/gc.ts`). */
-  readonly gcTombstones: (input: unknown) => Effect.Effect<GcReport, InvalidInput>
+  readonly gcTombstones: (input: unknown, options?: GcOptions) => Effect.Effect<GcReport, InvalidInput>
   /** Ids of the workspaces that are not deleted, for the host's maintenance pass. */
   readonly listWorkspaceIds: Effect.Effect<ReadonlyArray<string>>
 }

@@ -126,7 +126,15 @@ const finish = (slot: Slot, staging: string, failed: boolean) => {
   prune(slot.cacheRoot, slot.target)
 }
 
-const stagingFor = (slot: Slot) => Fs.mkdtempSync(`${slot.target}-building-`)
+/**
+ * A private staging directory, opened to everyone (mkdtemp makes it 0700): the CLI tests run some
+ * children as another user (`nobody`), who must read the build it becomes.
+ */
+const stagingFor = (slot: Slot) => {
+  const staging = Fs.mkdtempSync(`${slot.target}-building-`)
+  Fs.chmodSync(staging, 0o755)
+  return staging
+}
 
 /** Blocks this thread for `ms` (the bundles are built and waited for synchronously: they take ~1 s). */
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)

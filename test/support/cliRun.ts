@@ -8,7 +8,7 @@ import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
 import { layerSqlFile } from "../../src/layers/Migrations.js"
 import { SyncGateway, type SyncGatewayShape } from "../../src/services/SyncGateway.js"
-import { buildCli } from "./cliBuild.js"
+import { buildCli, buildInspect } from "./cliBuild.js"
 import { put } from "./ops.js"
 
 export interface CliResult {
@@ -16,8 +16,6 @@ export interface CliResult {
   readonly stdout: string
   readonly stderr: string
 }
-
-let entry: string | undefined
 
 /** The environment of a child CLI: this one without test-runner markers or OR3_SQLITE_* values. */
 const childEnv = (variables: Record<string, string>) => {
@@ -44,8 +42,7 @@ const HANG_MS = 120_000
 /** `or3-sqlite ...args`, run to its end; never fails (the exit code is in the result). */
 export const cli = (args: ReadonlyArray<string>, variables: Record<string, string> = {}, options: CliRunOptions = {}) =>
   Effect.async<CliResult>((resume) => {
-    entry ??= buildCli()
-    const script = options.script === "inspect" ? Path.join(Path.dirname(entry), "inspect.js") : entry
+    const script = options.script === "inspect" ? buildInspect() : buildCli()
     const child = ChildProcess.spawn(process.execPath, [script, ...args], {
       env: childEnv(variables),
       stdio: ["ignore", "pipe", "pipe"],

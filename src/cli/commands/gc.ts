@@ -10,11 +10,10 @@ import { Command, Options } from "@effect/cli"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { SyncGateway } from "../../services/SyncGateway.js"
+import { type GcBatch, SyncGateway } from "../../services/SyncGateway.js"
 import { common, requireCurrentSchema, withDatabase } from "../CliDatabase.js"
 import { CliError } from "../CliErrors.js"
 import { CliOutput } from "../CliOutput.js"
-import { type GcPhase, observedGateway } from "../gcBatches.js"
 import { parseRetention } from "../retention.js"
 
 export interface GcWorkspaceReport {
@@ -59,13 +58,22 @@ const workspace = Options.text("workspace").pipe(
   Options.optional
 )
 
-/** Rows GC may walk in each workspace: its change-log entries and its tombstones. */
+/**
+ * `OR3_CLI_TEST_GC_BATCH_DELAY_MS`: a test knob. Each batch waits this long before its COMMIT, so
+ * a test can interrupt one mid-batch on a small database and see it rolled back.
+ */
+const testDelay = Number(process.env.OR3_CLI_TEST_GC_BATCH_DELAY_MS ?? 0)
+
+type Table = "change_log" | "tombstones"
+
+/** Rows GC may walk in each workspace: its superseded change-log entries and its tombstones. */
 const rowCounts = (ids: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const count = (rows: ReadonlyArray<{ workspace_id: string; n: number }>) => new Map(rows.map((r) => [r.workspace_id, r.n]))
     const log = count(yield* sql<{ workspace_id: string; n: number }>`
-      SELECT workspace_id, count(*) AS n FROM change_log WHERE workspace_id IN ${sql.in(ids)} GROUP BY workspace_id`)
+      SELECT workspace_id, count(*) AS n FROM change_log
+      WHERE workspace_id IN ${sql.in(ids)} AND superseded = 1 GROUP BY workspace_id`)
     const tombs = count(yield* sql<{ workspace_id: string; n: number }>`
       SELECT workspace_id, count(*) AS n FROM tombstones WHERE workspace_id IN ${sql.in(ids)} GROUP BY workspace_id`)
     return new Map(ids.map((id) => [id, { change_log: log.get(id) ?? 0, tombstones: tombs.get(id) ?? 0 }]))
@@ -74,7 +82,6 @@ const rowCounts = (ids: ReadonlyArray<string>) =>
 export const gcCommand = Command.make("gc", { ...common, retention, workspace }, (flags) =>
   Effect.gen(function*() {
     const retentionSeconds = yield* parseRetention(flags.retention)
-    let phase: GcPhase | undefined
     yield* withDatabase(flags, "write", () =>
       Effect.gen(function*() {
         yield* requireCurrentSchema
@@ -92,25 +99,23 @@ export const gcCommand = Command.make("gc", { ...common, retention, workspace },
         const reports: Array<GcWorkspaceReport> = []
         for (const workspaceId of ids) {
           const request = { scope: { workspaceId }, retentionSeconds }
-          const run = <A>(table: GcPhase["table"], call: Effect.Effect<A, unknown>) =>
+          const run = <A, E>(table: Table, call: (onBatch: (batch: GcBatch) => Effect.Effect<void>) => Effect.Effect<A, E>) =>
             Effect.gen(function*() {
               const start = done
               const label = `${workspaceId}: ${table === "change_log" ? "change log" : "tombstones"}`
               yield* progress.update(label, done, total)
-              phase = {
-                workspaceId,
-                table,
-                after: 0,
-                onBatch: (batch) => progress.update(label, (done += batch.scanned), total)
-              }
-              const result = yield* call
-              phase = undefined
+              const result = yield* call((batch) =>
+                Effect.zipRight(
+                  progress.update(label, (done += batch.scanned), total),
+                  testDelay > 0 ? Effect.sleep(testDelay) : Effect.void
+                )
+              )
               // GC stops at the first entry inside the window: the rest was looked at, and kept.
               done = start + counts.get(workspaceId)![table]
               return result
             })
-          const log = yield* run("change_log", gateway.gcChangeLog(request))
-          const tombs = yield* run("tombstones", gateway.gcTombstones(request))
+          const log = yield* run("change_log", (onBatch) => gateway.gcChangeLog(request, { onBatch }))
+          const tombs = yield* run("tombstones", (onBatch) => gateway.gcTombstones(request, { onBatch }))
           reports.push({
             workspaceId,
             changeLogDeleted: log.deleted,
@@ -129,5 +134,5 @@ export const gcCommand = Command.make("gc", { ...common, retention, workspace },
         }
         yield* progress.finish(`${ids.length} workspace(s) done (${total} rows looked at)`)
         yield* output.result(report, render)
-      }).pipe(Effect.provide(observedGateway(() => phase))))
+      }).pipe(Effect.provide(SyncGateway.Default)))
   })).pipe(Command.withDescription("Collect sync history older than the retention window (the adapter's GC rules, batched)"))

@@ -11,7 +11,10 @@ import { Limits } from "../../schema/limits.js"
 import { SyncedTables, type SyncedTableName } from "../../schema/tables.js"
 import { GcRequest } from "../../schema/wire.js"
 import { nowMillis } from "../Ids.js"
-import type { GcReport } from "../SyncGateway.js"
+import { traced } from "../../layers/Spans.js"
+import type { GcOptions, GcReport } from "../SyncGateway.js"
+
+type OnBatch = NonNullable<GcOptions["onBatch"]>
 
 const decodeRequest = decodeInput(GcRequest, "gc")
 
@@ -119,7 +122,7 @@ export const makeGc = Effect.gen(function*() {
    * chain began after the purge). Current winners are never touched, so nothing a device needs is
    * lost and the horizon does not move.
    */
-  const changeLogBatch = (workspaceId: string, cutoff: number, after: number) =>
+  const changeLogBatch = (workspaceId: string, cutoff: number, after: number, onBatch: OnBatch) =>
     sql.withTransaction(Effect.gen(function*() {
       const guards = yield* readGuards(workspaceId, yield* nowMillis)
       const scanned = yield* sql<Keyed & { created_at: number }>`
@@ -143,6 +146,7 @@ export const makeGc = Effect.gen(function*() {
       if (doomed.length > 0) {
         yield* sql`DELETE FROM change_log WHERE workspace_id = ${workspaceId} AND server_version IN ${sql.in(doomed)}`
       }
+      yield* onBatch({ scanned: old.length, deleted: doomed.length })
       return {
         deleted: doomed.length,
         horizon: guards.horizon,
@@ -160,7 +164,7 @@ export const makeGc = Effect.gen(function*() {
    * device with a cursor has pulled past it; a device without one (its cursor expired, rule 1) may
    * still hold the row, and its cursor is below the horizon: it is told to rebuild from a snapshot.
    */
-  const tombstoneBatch = (workspaceId: string, cutoff: number, after: number) =>
+  const tombstoneBatch = (workspaceId: string, cutoff: number, after: number, onBatch: OnBatch) =>
     sql.withTransaction(Effect.gen(function*() {
       const guards = yield* readGuards(workspaceId, yield* nowMillis)
       const upper = Math.min(guards.head, guards.minCursor ?? Infinity)
@@ -195,6 +199,7 @@ export const makeGc = Effect.gen(function*() {
       if (horizon > guards.horizon) {
         yield* sql`UPDATE sync_heads SET horizon = ${horizon} WHERE workspace_id = ${workspaceId}`
       }
+      yield* onBatch({ scanned: old.length, deleted })
       return {
         deleted,
         horizon,
@@ -205,16 +210,18 @@ export const makeGc = Effect.gen(function*() {
 
   const run = Effect.fnUntraced(function*(
     input: unknown,
-    step: typeof changeLogBatch
+    step: typeof changeLogBatch,
+    options: GcOptions | undefined
   ) {
     const request = yield* decodeRequest(input)
     const { workspaceId } = request.scope
     const cutoff = (yield* nowMillis) - request.retentionSeconds * 1000
+    const onBatch = options?.onBatch ?? (() => Effect.void)
     const expiredCursors = yield* expire(workspaceId, cutoff)
     let deleted = 0
     let after = 0
     for (;;) {
-      const result = yield* step(workspaceId, cutoff, after)
+      const result = yield* step(workspaceId, cutoff, after, onBatch)
       deleted += result.deleted
       after = result.last
       if (result.done) return { workspaceId, expiredCursors, deleted, horizon: result.horizon } satisfies GcReport
@@ -222,16 +229,12 @@ export const makeGc = Effect.gen(function*() {
   })
 
   /** Deletes superseded change-log entries older than the window that no live snapshot chain needs. */
-  const gcChangeLog = Effect.fn("SyncGateway.gcChangeLog")(
-    (input: unknown) => run(input, changeLogBatch),
-    Effect.catchTag("SqlError", Effect.die)
-  )
+  const gcChangeLog = (input: unknown, options?: GcOptions) =>
+    run(input, changeLogBatch, options).pipe(Effect.catchTag("SqlError", Effect.die), traced("SyncGateway.gcChangeLog"))
 
   /** Deletes tombstones older than the window: stale ones, and (forgetting them) old deletes every cursor has passed. */
-  const gcTombstones = Effect.fn("SyncGateway.gcTombstones")(
-    (input: unknown) => run(input, tombstoneBatch),
-    Effect.catchTag("SqlError", Effect.die)
-  )
+  const gcTombstones = (input: unknown, options?: GcOptions) =>
+    run(input, tombstoneBatch, options).pipe(Effect.catchTag("SqlError", Effect.die), traced("SyncGateway.gcTombstones"))
 
   return { gcChangeLog, gcTombstones }
 })
