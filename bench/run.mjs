@@ -1,27 +1,29 @@
 /**
- * `npm run bench`: workload W1 (../shared/bench/workload.mjs) against the hand-written
- * better-sqlite3 floor, this package's SyncGateway service and its OR3 Promise facade, each on a
- * fresh temp file under synchronous NORMAL and FULL. Reps are interleaved (order alternating), a
- * full GC runs before each, and the median of the measured reps is reported. Prints a table, then
- * one JSON line per contender, metric and mode:
+ * `npm run bench`: the phases of bench/phases.mjs (workload W1 of ../shared/bench, then polling)
+ * against the hand-written better-sqlite3 floor, this package's SyncGateway service and its OR3
+ * Promise facade, each on a fresh temp file under synchronous NORMAL and FULL. Reps are
+ * interleaved (order alternating), a full GC runs before each, and the median of the measured reps
+ * is reported. Prints a table, then one JSON line per contender, metric and mode:
  *   {"contender","metric","synchronous","value","ratio"}
  * ratio = contender/floor for rates and floor/contender for latencies, so higher is better.
  *
- *   node bench/run.mjs [--reps=5] [--warmup=1] [--sync=NORMAL,FULL] [--batches=200]
- *                      [--contenders=floor,service,facade]
+ *   node bench/run.mjs [--reps=5] [--warmup=1] [--sync=NORMAL,FULL] [--batches=200] [--polls=2000]
+ *                      [--contenders=floor,service,facade] [--compare=<another build's dist/>]
+ * `--compare` adds `service@compare` and `facade@compare`, the same contenders from another build
+ * of the package (e.g. a worktree of an older commit), so before and after share one run.
  * It imports the built package (dist/): `npm run bench` builds first.
  */
 import Database from "better-sqlite3"
-import { Effect, Layer, ManagedRuntime } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { join, resolve } from "node:path"
+import { pathToFileURL } from "node:url"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
-import { median, runPhases } from "../../shared/bench/harness.mjs"
+import { median } from "../../shared/bench/harness.mjs"
 import { openRawFloor } from "../../shared/bench/raw-floor.mjs"
 import { makeWorkload } from "../../shared/bench/workload.mjs"
-import { createSqliteProvider, Migrations, SESSION_CONTEXT_PREFIX, SyncGateway } from "../dist/index.js"
+import { metrics, runPhases } from "./phases.mjs"
 
 const args = Object.fromEntries(process.argv.slice(2).map((arg) => {
   const [key, value] = arg.replace(/^--/, "").split("=")
@@ -29,8 +31,8 @@ const args = Object.fromEntries(process.argv.slice(2).map((arg) => {
 }))
 const reps = Number(args.reps ?? 5)
 const warmup = Number(args.warmup ?? 1)
+const polls = Number(args.polls ?? 2000)
 const modes = (args.sync ?? "NORMAL,FULL").split(",")
-const contenders = (args.contenders ?? "floor,service,facade").split(",")
 const workload = makeWorkload(args.batches ? { batches: Number(args.batches) } : {})
 
 setFlagsFromString("--expose-gc")
@@ -40,13 +42,37 @@ const USER = "bench-user"
 const session = { userId: USER }
 
 /** An h3 event as the OR3 host leaves it after resolving the session. */
-const benchEvent = {
+const benchEvent = (prefix) => ({
   context: {
-    [`${SESSION_CONTEXT_PREFIX}bench`]: {
-      authenticated: true,
-      user: { id: USER },
-      workspace: { id: workload.workspaceId },
-      role: "owner"
+    [`${prefix}bench`]: { authenticated: true, user: { id: USER }, workspace: { id: workload.workspaceId }, role: "owner" }
+  }
+})
+
+/** The service and facade contenders of one build of the package (`dist` is its directory). */
+const packageOpeners = async (dist, suffix) => {
+  const pkg = await import(pathToFileURL(join(dist, "index.js")).href)
+  const { Layer, ManagedRuntime } = await import("effect")
+  const event = benchEvent(pkg.SESSION_CONTEXT_PREFIX)
+  return {
+    [`service${suffix}`]: async (path, synchronous) => {
+      const runtime = ManagedRuntime.make(
+        pkg.SyncGateway.Default.pipe(Layer.provideMerge(pkg.Migrations.layerSqlFile(path, { synchronous })))
+      )
+      const gateway = await runtime.runPromise(pkg.SyncGateway)
+      return {
+        push: (batch) => runtime.runPromise(gateway.push(batch, session)),
+        pull: (request) => runtime.runPromise(gateway.pull(request, session)),
+        close: () => runtime.dispose()
+      }
+    },
+    [`facade${suffix}`]: async (path, synchronous) => {
+      const provider = await pkg.createSqliteProvider({ path, synchronous })
+      const adapter = provider.syncGatewayAdapter
+      return {
+        push: (batch) => adapter.push(event, batch),
+        pull: (request) => adapter.pull(event, request),
+        close: () => provider.dispose()
+      }
     }
   }
 }
@@ -57,35 +83,10 @@ const openers = {
     const floor = openRawFloor({ Database, path, synchronous })
     return { push: (b) => floor.push(b), pull: (r) => floor.pull(r), close: async () => floor.close() }
   },
-  service: async (path, synchronous) => {
-    const runtime = ManagedRuntime.make(
-      SyncGateway.Default.pipe(Layer.provideMerge(Migrations.layerSqlFile(path, { synchronous })))
-    )
-    const gateway = await runtime.runPromise(SyncGateway)
-    return {
-      push: (batch) => runtime.runPromise(gateway.push(batch, session)),
-      pull: (request) => runtime.runPromise(gateway.pull(request, session)),
-      close: () => runtime.dispose()
-    }
-  },
-  facade: async (path, synchronous) => {
-    const provider = await createSqliteProvider({ path, synchronous })
-    const adapter = provider.syncGatewayAdapter
-    return {
-      push: (batch) => adapter.push(benchEvent, batch),
-      pull: (request) => adapter.pull(benchEvent, request),
-      close: () => provider.dispose()
-    }
-  }
+  ...(await packageOpeners(new URL("../dist", import.meta.url).pathname, "")),
+  ...(args.compare ? await packageOpeners(resolve(args.compare), "@compare") : {})
 }
-
-const metrics = [
-  ["push_ops_per_s", "push ops/s", "rate"],
-  ["replay_ops_per_s", "replay ops/s", "rate"],
-  ["pull_changes_per_s", "pull changes/s", "rate"],
-  ["single_op_push_p50_ms", "single-op p50 ms", "latency"],
-  ["single_op_push_p99_ms", "single-op p99 ms", "latency"]
-]
+const contenders = (args.contenders ?? `floor,service,facade${args.compare ? ",service@compare,facade@compare" : ""}`).split(",")
 
 const lines = []
 const table = []
@@ -95,10 +96,10 @@ for (const synchronous of modes) {
     const order = rep & 1 ? [...contenders].reverse() : contenders
     for (const name of order) {
       gc()
-      const dir = mkdtempSync(join(tmpdir(), `or3-bench-${name}-`))
+      const dir = mkdtempSync(join(tmpdir(), `or3-bench-${name.replace("@", "-")}-`))
       const impl = await openers[name](join(dir, "bench.sqlite"), synchronous)
       try {
-        const result = await runPhases(impl, workload)
+        const result = await runPhases(impl, workload, { polls })
         if (rep >= 0) samples[name].push(result)
       } finally {
         await impl.close()
@@ -106,15 +107,11 @@ for (const synchronous of modes) {
       }
     }
   }
-  const medians = Object.fromEntries(contenders.map((c) => [
-    c,
-    Object.fromEntries(metrics.map(([m]) => [m, median(samples[c].map((s) => s[m]))]))
-  ]))
   for (const contender of contenders) {
     for (const [metric, , kind] of metrics) {
-      const value = medians[contender][metric]
-      const floor = medians.floor?.[metric]
-      const ratio = floor === undefined ? null : kind === "rate" ? value / floor : floor / value
+      const value = median(samples[contender].map((s) => s[metric]))
+      const floor = median(samples.floor?.map((s) => s[metric]) ?? [NaN])
+      const ratio = kind === "count" || samples.floor === undefined ? null : kind === "rate" ? value / floor : floor / value
       lines.push({ contender, metric, synchronous, value: round(value), ratio: ratio === null ? null : round(ratio) })
       table.push([synchronous, contender, metric, value, ratio])
     }
@@ -122,7 +119,7 @@ for (const synchronous of modes) {
 }
 
 const fmt = (x) => (x === null ? "-" : x >= 100 ? Math.round(x).toLocaleString("en") : x.toFixed(3))
-console.log(`W1: ${workload.pushBatches.length} batches, reps ${reps} (+${warmup} warm-up), node ${process.version}`)
+console.log(`W1: ${workload.pushBatches.length} batches, ${polls} polls, reps ${reps} (+${warmup} warm-up), node ${process.version}`)
 console.log("| sync | contender | metric | value | ratio to floor |")
 console.log("|---|---|---|---|---|")
 for (const [sync, contender, metric, value, ratio] of table) {
@@ -133,7 +130,3 @@ for (const line of lines) console.log(JSON.stringify(line))
 function round(x) {
   return x >= 100 ? Math.round(x) : Math.round(x * 1000) / 1000
 }
-
-// Effect is imported so that a future contender can run programs without a runtime; keep the
-// linter quiet about it.
-void Effect

@@ -1,8 +1,8 @@
 /**
  * When the checkpoint worker cannot find the better-sqlite3 this process loaded, the database
  * still opens: one warning, and checkpoints stay with SQLite's auto-checkpoint at its default mark.
- * The mock replaces better-sqlite3 for src/ only (Checkpointer's lookup no longer finds the loaded
- * module); the connection itself comes from @effect/sql-sqlite-node, which loads the real one.
+ * The mock gives src/ a subclass of the real driver: the connection opens with it, and
+ * Checkpointer's lookup (the module whose export is that constructor) finds nothing.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
@@ -18,7 +18,11 @@ import { SyncGateway } from "../src/services/SyncGateway.js"
 import { captureWarnings } from "./support/logs.js"
 import { put } from "./support/ops.js"
 
-vi.mock("better-sqlite3", () => ({ default: function NotTheLoadedDriver() {} }))
+// src/ sees a driver that works but is not the export in Node's module cache.
+vi.mock("better-sqlite3", async (importOriginal) => {
+  const loaded = ((await importOriginal()) as { default: new(...args: Array<any>) => object }).default
+  return { default: class NotTheLoadedDriver extends loaded {} }
+})
 
 describe("background checkpoints without a driver file", () => {
   it.live("the database opens with one warning and SQLite's own auto-checkpoint", () => {

@@ -8,6 +8,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
+import { traced } from "../layers/Spans.js"
 import { causeToH3Error, isServerFault } from "./H3Errors.js"
 
 /**
@@ -48,7 +49,7 @@ export const makeRunner =
               )
               : Effect.logDebug(`${operation} rejected`, cause)
           ),
-          Effect.withSpan(`or3.${operation}`),
+          traced(`or3.${operation}`),
           Effect.annotateLogs({ package: "or3-sqlite", operation })
         )
       )

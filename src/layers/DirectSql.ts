@@ -1,15 +1,14 @@
 /**
- * Statements for the hot paths of push and pull, run on the transaction's connection directly.
+ * Statements for the hot paths of push and pull, run on the connection directly.
  *
  * A tagged-template statement of `@effect/sql` compiles its template, opens a span and acquires
  * a connection on every execution: about 25 us here, where a cached SQLite statement runs in
  * 2-4 us. Inside `sql.withTransaction` the connection is already held, so these statements go to
- * it straight through the driver's `Connection.executeValues`, whose prepared-statement cache
- * keys on the SQL text. The text must therefore be fixed: lists are bound as one JSON parameter
- * (`json_each`) and multi-row writes come in a few fixed sizes (`multiRow`, `writeRows`).
- *
- * Outside a transaction the statement takes the ordinary `@effect/sql` path, so the client's
- * rule of who holds the connection still applies.
+ * it straight through `Connection.executeValues`; outside one they take the client's direct path
+ * (`BetterSqliteClient.directValues`), which waits only while a transaction holds the connection.
+ * Both keep prepared statements by their SQL text, so the text must be fixed: lists are bound as
+ * one JSON parameter (`json_each`) and multi-row writes come in a few fixed sizes (`multiRow`,
+ * `writeRows`). A client without a direct path (libSQL) runs them as template statements.
  *
  * A direct statement is an `sql.execute` span, as a template statement is, when a tracer is
  * installed (OR3_SQLITE_OTEL, or a test's); with Effect's built-in tracer, which exports nothing,
@@ -19,10 +18,10 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
-import * as Tracer from "effect/Tracer"
+import { directValuesOf } from "./BetterSqliteClient.js"
+import { isTraced } from "./Spans.js"
 
 export interface DirectSql {
   /** Runs one statement and returns its rows as value arrays, in column order. */
@@ -40,21 +39,17 @@ export const currentObserver = FiberRef.unsafeMake<((sql: string, params: Readon
   undefined
 )
 
-/** The tracer every fiber has unless one is installed. */
-const builtInTracer = Effect.runSync(Effect.tracer)
-
-const traced = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
-  fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
-  Context.get(fiber.currentDefaultServices, Tracer.Tracer) !== builtInTracer
 
 export const make = (sql: SqlClient.SqlClient): DirectSql => {
+  const direct = directValuesOf(sql)
   const values = (text: string, params: ReadonlyArray<unknown>) =>
     Effect.withFiberRuntime<ReadonlyArray<ReadonlyArray<unknown>>, SqlError.SqlError>((fiber) => {
       fiber.getFiberRef(currentObserver)?.(text, params)
       const held = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
-      if (Option.isNone(held)) return sql.unsafe(text, params).values
-      const run = held.value[0].executeValues(text, params)
-      return traced(fiber)
+      // Without a direct path (libSQL) the template path runs, which opens its own span.
+      if (Option.isNone(held) && direct === undefined) return sql.unsafe(text, params).values
+      const run = Option.isSome(held) ? held.value[0].executeValues(text, params) : direct!(text, params)
+      return isTraced(fiber)
         ? Effect.withSpan(run, "sql.execute", {
           kind: "client",
           captureStackTrace: false,

@@ -3,10 +3,8 @@
  * pragmas applied, and write transactions that take the write lock before their first read.
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
-import type { Connection } from "@effect/sql/SqlConnection"
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as Statement from "@effect/sql/Statement"
-import * as NodeSqlite from "@effect/sql-sqlite-node/SqliteClient"
+import Database from "better-sqlite3"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -15,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import * as Path from "node:path"
 import { ConfigInvalid } from "../schema/errors.js"
+import * as BetterSqliteClient from "./BetterSqliteClient.js"
 import { ensureDatabaseDir } from "./databaseDir.js"
 import { JOURNAL_SIZE_LIMIT_BYTES, startCheckpointer, WRITER_CHECKPOINT_PAGES } from "./Checkpointer.js"
 import {
@@ -63,60 +62,27 @@ const versionNumber = (version: string) =>
 export const isSqliteVersionBefore = (version: string, minimum: string) =>
   versionNumber(version) < versionNumber(minimum)
 
-/**
- * SQLite ends a transaction by itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, a
- * read-only file). The ROLLBACK `@effect/sql` then sends fails with "no transaction is active", and
- * that failure replaces the statement's own error: the operator would read "cannot rollback"
- * instead of "database or disk is full". A top-level ROLLBACK with nothing to roll back is done.
- */
-const tolerateEndedTransaction = (connection: Connection): Connection => ({
-  ...connection,
-  executeUnprepared: (sql, params, transformRows) => {
-    const run = connection.executeUnprepared(sql, params, transformRows)
-    return sql !== "ROLLBACK"
-      ? run
-      : run.pipe(Effect.catchIf((error) => /no transaction is active/.test(String(error.cause)), () => Effect.succeed([])))
-  }
-})
-
 interface OpenClient {
   readonly sql: SqlClient.SqlClient
   readonly info: SqliteInfoShape
 }
 
 /**
- * Opens the connection and wraps it in a SqlClient whose transactions begin with
- * `BEGIN IMMEDIATE`. The driver's own client issues a deferred `BEGIN`: a transaction that reads
- * and then writes would meet a concurrent writer on another connection (a CLI, a second process)
- * with SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry. Taking the lock first makes the
- * writer wait its turn instead.
- *
- * The driver's connection is reserved once for the client's lifetime and the driver's client is
- * not handed out, so nothing can open a deferred transaction on it. A one-permit semaphore of our
- * own then decides who holds the connection, the way the driver does: a statement waits while a
- * transaction from another fiber is open, and transactions run one after another.
+ * Opens the connection and wraps it in the SqlClient of `BetterSqliteClient.ts`, whose
+ * transactions begin with `BEGIN IMMEDIATE`: a deferred `BEGIN` (the upstream driver's) lets a
+ * transaction that reads and then writes meet a concurrent writer on another connection (a CLI, a
+ * second process) with SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry. Taking the lock
+ * first makes the writer wait its turn instead. No other client is made on the connection, so
+ * nothing can open a deferred transaction on it.
  */
 const openClient = (settings: SqliteSettings): Effect.Effect<OpenClient, ConfigInvalid, Scope.Scope> =>
   Effect.gen(function*() {
     if (!settings.inMemory) yield* ensureDatabaseDir(settings.path, "OR3_SQLITE_DB_PATH")
-    const reactivity = yield* Reactivity.make
-    const driver = yield* NodeSqlite.make({ filename: settings.path, disableWAL: true }).pipe(
-      Effect.provideService(Reactivity.Reactivity, reactivity)
+    const db = yield* Effect.acquireRelease(
+      Effect.try(() => new Database(settings.path)),
+      (db) => Effect.sync(() => db.close())
     )
-    const connection = tolerateEndedTransaction(yield* driver.reserve)
-    const permit = yield* Effect.makeSemaphore(1)
-    const sql = yield* SqlClient.make({
-      acquirer: permit.withPermits(1)(Effect.succeed(connection)),
-      transactionAcquirer: Effect.uninterruptibleMask((restore) =>
-        Effect.zipRight(
-          restore(permit.take(1)),
-          Effect.as(Effect.flatMap(Effect.scope, (scope) => Scope.addFinalizer(scope, permit.release(1))), connection)
-        )
-      ),
-      compiler: Statement.makeCompilerSqlite(),
-      beginTransaction: "BEGIN IMMEDIATE",
-      spanAttributes: [["db.system.name", "sqlite"]]
-    }).pipe(Effect.provideService(Reactivity.Reactivity, reactivity))
+    const sql = yield* BetterSqliteClient.make(db).pipe(Effect.provideService(Reactivity.Reactivity, yield* Reactivity.make))
 
     // Values come from allow-lists (SqliteConfig), never from raw input.
     for (const pragma of connectionPragmas(settings)) yield* sql.unsafe(pragma)

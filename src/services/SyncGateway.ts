@@ -8,6 +8,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { layerSqlMemory } from "../layers/Migrations.js"
+import { traced } from "../layers/Spans.js"
 import type {
   CursorRegressed,
   Forbidden,
@@ -83,7 +84,7 @@ export const make: Effect.Effect<SyncGatewayShape, never, SqlClient.SqlClient | 
   const listWorkspaceIds = Effect.map(
     sql<{ id: string }>`SELECT id FROM workspaces WHERE deleted = 0 ORDER BY created_at, id`,
     (rows) => rows.map((row) => row.id)
-  ).pipe(Effect.orDie, Effect.withSpan("SyncGateway.listWorkspaceIds"))
+  ).pipe(Effect.orDie, traced("SyncGateway.listWorkspaceIds"))
   return {
     ...(yield* makePush),
     ...(yield* makePull),

@@ -4,6 +4,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import { traced } from "../../layers/Spans.js"
 import { decodeInput } from "../../schema/decode.js"
 import { CursorRegressed, Forbidden, InvalidInput, Unauthenticated } from "../../schema/errors.js"
 import { type SessionUser, UpdateCursorRequest } from "../../schema/wire.js"
@@ -29,7 +30,7 @@ export const makeCursors = Effect.gen(function*() {
    * Writing the same version again refreshes `updated_at`: a device that is current but
    * quiet keeps its cursor from expiring.
    */
-  const updateCursor = Effect.fn("SyncGateway.updateCursor")(function*(input: unknown, session?: SessionUser) {
+  const updateCursor = Effect.fnUntraced(function*(input: unknown, session?: SessionUser) {
     const request = yield* decodeRequest(input)
     if (session === undefined) return yield* new Unauthenticated({ action: "update a device cursor" })
     const { workspaceId } = request.scope
@@ -58,7 +59,7 @@ export const makeCursors = Effect.gen(function*() {
         VALUES (${workspaceId}, ${deviceId}, ${session.userId}, ${version}, ${now})
         ON CONFLICT (workspace_id, device_id) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at`
     }))
-  }, Effect.catchTag("SqlError", Effect.die))
+  }, Effect.catchTag("SqlError", Effect.die), traced("SyncGateway.updateCursor"))
 
   return { updateCursor }
 })

@@ -9,6 +9,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import { traced } from "../../layers/Spans.js"
 import * as DirectSql from "../../layers/DirectSql.js"
 import { decodeInput } from "../../schema/decode.js"
 import { InvalidInput } from "../../schema/errors.js"
@@ -69,7 +70,7 @@ export const makePull = Effect.gen(function*() {
    * has nothing to rebuild. Below the horizon the changes are still served: a client that ignores
    * `requiresSnapshot` (older OR3 clients do) then still converges on everything but those deletes.
    */
-  const pull = Effect.fn("SyncGateway.pull")(function*(input: unknown, session?: SessionUser) {
+  const pull = Effect.fnUntraced(function*(input: unknown, session?: SessionUser) {
     const request = yield* decodeRequest(input)
     const unknown = request.tables?.find((table) => !isSyncedTable(table))
     if (unknown !== undefined) return yield* new InvalidInput({ field: "pull.tables", reason: `unknown table ${unknown}` })
@@ -77,8 +78,9 @@ export const makePull = Effect.gen(function*() {
     const { cursor, limit } = request
     const [[head, horizon] = [0, 0]] = yield* direct.values<readonly [number, number]>(selectHead, [workspaceId])
     const oldestRetainedVersion = horizon > 0 ? horizon + 1 : 0
-    if (cursor > head) {
-      return { changes: [], nextCursor: cursor, hasMore: false, oldestRetainedVersion, requiresSnapshot: true } satisfies PullResponse
+    // At the head (most polls) there is nothing to read; past it, nothing to serve.
+    if (cursor >= head) {
+      return { changes: [], nextCursor: cursor, hasMore: false, oldestRetainedVersion, requiresSnapshot: cursor > head } satisfies PullResponse
     }
     const retention = { oldestRetainedVersion, requiresSnapshot: cursor > 0 && cursor < horizon }
     const windowEnd = Math.min(head, cursor + PULL_SCAN_WINDOW)
@@ -107,7 +109,7 @@ export const makePull = Effect.gen(function*() {
       hasMore: full || windowEnd < head,
       ...retention
     } satisfies PullResponse
-  }, Effect.catchTag("SqlError", Effect.die))
+  }, Effect.catchTag("SqlError", Effect.die), traced("SyncGateway.pull"))
 
   return { pull }
 })

@@ -6,6 +6,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import { traced } from "../../layers/Spans.js"
 import type * as Types from "effect/Types"
 import * as DirectSql from "../../layers/DirectSql.js"
 import { decodeInput } from "../../schema/decode.js"
@@ -172,7 +173,7 @@ export const makePush = Effect.gen(function*() {
     return { results, head }
   })
 
-  const push = Effect.fn("SyncGateway.push")(function*(
+  const push = Effect.fnUntraced(function*(
     input: { readonly scope: unknown; readonly ops: unknown },
     session?: SessionUser
   ) {
@@ -193,7 +194,7 @@ export const makePush = Effect.gen(function*() {
       : yield* commits.run(applyBatch(scope.workspaceId, valid, session))
     const results = units.map((unit) => unit._tag === "Valid" ? applied.results.get(unit.op.opId)! : unit.result)
     return { results, serverVersion: applied.head } satisfies PushResult
-  }, Effect.catchTag("SqlError", Effect.die))
+  }, Effect.catchTag("SqlError", Effect.die), traced("SyncGateway.push"))
 
   return { push }
 })

@@ -5,6 +5,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import { traced } from "../../layers/Spans.js"
 import * as Option from "effect/Option"
 import { decodeInput } from "../../schema/decode.js"
 import { Forbidden, InvalidInput, SnapshotExpired, Unauthenticated } from "../../schema/errors.js"
@@ -140,7 +141,7 @@ export const makeSnapshot = Effect.gen(function*() {
    * One page of a snapshot chain. Without a session user there is no owner to bind the chain to
    * (and no notifications to show): the caller is Unauthenticated (401), as for `updateCursor`.
    */
-  const snapshot = Effect.fn("SyncGateway.snapshot")(function*(input: unknown, session?: SessionUser) {
+  const snapshot = Effect.fnUntraced(function*(input: unknown, session?: SessionUser) {
     const request = yield* decodeRequest(input)
     const { tables, key } = yield* tableFilter(request.tables)
     const { workspaceId } = request.scope
@@ -170,7 +171,7 @@ export const makeSnapshot = Effect.gen(function*() {
       items: page.items,
       nextPageToken: page.nextPageToken
     } satisfies SnapshotResponse
-  }, Effect.catchTag("SqlError", Effect.die))
+  }, Effect.catchTag("SqlError", Effect.die), traced("SyncGateway.snapshot"))
 
   return { snapshot }
 })

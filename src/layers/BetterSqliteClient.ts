@@ -1,0 +1,183 @@
+/**
+ * The `SqlClient` of the server, over one better-sqlite3 connection, written for the per-call cost
+ * of polling (a device pulls every ~2 s, mostly empty; an edit pushes 1-3 ops):
+ *
+ * - statements are prepared once per text and kept in a plain `Map` (the upstream driver looks
+ *   them up in an Effect `Cache` and toggles raw mode around every value read);
+ * - `withTransaction` is `BEGIN IMMEDIATE`, the program, `COMMIT` (or `ROLLBACK`), with savepoints
+ *   when nested, the same contract as `@effect/sql`'s, without a scope, a clock read and a span per
+ *   transaction: the span exists only when a tracer is installed (`Spans.ts`);
+ * - `directValues` lets the hot paths run a statement outside a transaction without the template
+ *   pipeline (compile, span, acquire) that costs ~25 us per statement here.
+ *
+ * Who may use the connection: a transaction holds it from BEGIN to COMMIT, across the yields of its
+ * program, so that no other fiber's statement runs inside it; transactions queue one after another
+ * on a one-permit semaphore. A statement outside a transaction runs synchronously, so it only needs
+ * no transaction to be open at that moment (`holders === 0`), else it waits for the permit.
+ *
+ * The upstream `@effect/sql-sqlite-node` client stays where speed does not matter (the CLI's
+ * backup reads a file with it).
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Statement from "@effect/sql/Statement"
+import type Database from "better-sqlite3"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { isTraced } from "./Spans.js"
+
+/** Runs one statement and returns its rows as value arrays, in column order. */
+export type DirectValues = (sql: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError>
+
+/** The direct path of each client this module made (see `directValuesOf`). */
+const directPaths = new WeakMap<SqlClient.SqlClient, DirectValues>()
+
+/** The direct statement path of `sql` when this module made it, else undefined (libSQL, tests). */
+export const directValuesOf = (sql: SqlClient.SqlClient): DirectValues | undefined => directPaths.get(sql)
+
+/** Statements kept prepared; far more than the package's distinct texts. */
+const MAX_PREPARED = 512
+
+type Prepared = Database.Statement<Array<unknown>, unknown>
+
+/** The connection, as `@effect/sql` drives it, with statements prepared once per text and mode. */
+const makeConnection = (db: Database.Database) => {
+  const rows = new Map<string, Prepared>()
+  const values = new Map<string, Prepared>()
+  const prepare = (cache: Map<string, Prepared>, sql: string, raw: boolean) => {
+    let statement = cache.get(sql)
+    if (statement === undefined) {
+      if (cache.size >= MAX_PREPARED) cache.delete(cache.keys().next().value!)
+      statement = db.prepare(sql)
+      if (raw && statement.reader) statement.raw(true)
+      cache.set(sql, statement)
+    }
+    return statement
+  }
+  const attempt = <A>(run: () => A): Effect.Effect<A, SqlError> =>
+    Effect.try({ try: run, catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" }) })
+  const all = (statement: Prepared, params: ReadonlyArray<unknown>) => {
+    if (statement.reader) return statement.all(...params) as ReadonlyArray<any>
+    statement.run(...params)
+    return []
+  }
+  /** Rows as value arrays, synchronously: what the direct path and `executeValues` run. */
+  const valuesSync = (sql: string, params: ReadonlyArray<unknown>) =>
+    all(prepare(values, sql, true), params) as ReadonlyArray<ReadonlyArray<unknown>>
+  const connection: Connection = {
+    execute: (sql, params, transformRows) =>
+      attempt(() => {
+        const result = all(prepare(rows, sql, false), params)
+        return transformRows === undefined ? result : transformRows(result)
+      }),
+    executeRaw: (sql, params) =>
+      attempt(() => {
+        const statement = prepare(rows, sql, false)
+        return statement.reader ? statement.all(...params) : statement.run(...params)
+      }),
+    executeValues: (sql, params) => attempt(() => valuesSync(sql, params)),
+    executeUnprepared: (sql, params, transformRows) =>
+      attempt(() => {
+        const result = all(db.prepare(sql), params)
+        return transformRows === undefined ? result : transformRows(result)
+      }),
+    executeStream: () => Stream.dieMessage("executeStream is not implemented for SQLite")
+  }
+  return { connection, valuesSync, attempt }
+}
+
+/**
+ * SQLite ends a transaction by itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, a
+ * read-only file). A ROLLBACK sent then would fail with "no transaction is active", and that
+ * failure would replace the statement's own error: the operator would read "cannot rollback"
+ * instead of "database or disk is full". So a top-level rollback with nothing to roll back is done.
+ */
+const rollbackIfOpen = (db: Database.Database, run: (sql: string) => Effect.Effect<unknown, SqlError>) =>
+  Effect.suspend(() => (db.inTransaction ? run("ROLLBACK") : Effect.void))
+
+/**
+ * The client over `db`: template statements through `@effect/sql` (its compiler and `Statement`
+ * API, which the services, the migrator and the CLI use), the transactions and the direct path of
+ * this module.
+ */
+export const make = (db: Database.Database): Effect.Effect<SqlClient.SqlClient, never, Reactivity.Reactivity> =>
+  Effect.gen(function*() {
+    const { attempt, connection, valuesSync } = makeConnection(db)
+    const permit = yield* Effect.makeSemaphore(1)
+    let holders = 0
+    /** Runs `use` holding the connection: transactions run one after another. */
+    const hold = <A, E, R>(use: Effect.Effect<A, E, R>) =>
+      permit.withPermits(1)(Effect.suspend(() => {
+        holders++
+        return Effect.ensuring(use, Effect.sync(() => void holders--))
+      }))
+    /** `effect` once no transaction holds the connection (at once when none is open). */
+    const whenFree = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.suspend(() => (holders === 0 ? effect : permit.withPermits(1)(effect)))
+
+    const run = (sql: string) => attempt(() => valuesSync(sql, []))
+    const outermost = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+      hold(Effect.uninterruptibleMask((restore) =>
+        Effect.zipRight(
+          run("BEGIN IMMEDIATE"),
+          Effect.flatMap(
+            Effect.exit(restore(Effect.provideService(self, SqlClient.TransactionConnection, [connection, 0]))),
+            (exit) =>
+              Effect.zipRight(
+                Effect.orDie(Exit.isSuccess(exit) ? run("COMMIT") : rollbackIfOpen(db, run)),
+                exit
+              )
+          )
+        )
+      ))
+    const nested = <A, E, R>(self: Effect.Effect<A, E, R>, id: number): Effect.Effect<A, E | SqlError, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.zipRight(
+          run(`SAVEPOINT effect_sql_${id}`),
+          Effect.flatMap(
+            Effect.exit(restore(Effect.provideService(self, SqlClient.TransactionConnection, [connection, id]))),
+            (exit) =>
+              Exit.isSuccess(exit)
+                ? exit
+                : Effect.zipRight(Effect.orDie(run(`ROLLBACK TO SAVEPOINT effect_sql_${id}`)), exit)
+          )
+        )
+      )
+    const withTransaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+      Effect.withFiberRuntime((fiber) => {
+        const held = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
+        const transaction = held._tag === "Some" ? nested(self, held.value[1] + 1) : outermost(self)
+        return isTraced(fiber)
+          ? Effect.withSpan(transaction, "sql.transaction", {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: { "db.system.name": "sqlite" }
+          })
+          : transaction
+      })
+
+    const client = yield* SqlClient.make({
+      acquirer: whenFree(Effect.succeed(connection)),
+      // `sql.reserve`: the connection held for the caller's scope, as a transaction holds it.
+      transactionAcquirer: Effect.uninterruptibleMask((restore) =>
+        Effect.zipRight(
+          restore(permit.take(1)),
+          Effect.flatMap(Effect.scope, (scope) => {
+            holders++
+            return Effect.as(Scope.addFinalizer(scope, Effect.zipRight(Effect.sync(() => void holders--), permit.release(1))), connection)
+          })
+        )
+      ),
+      compiler: Statement.makeCompilerSqlite(),
+      spanAttributes: [["db.system.name", "sqlite"]]
+    })
+    // The services call `sql.withTransaction`: this one, not the generic one of `SqlClient.make`.
+    const sql: SqlClient.SqlClient = Object.assign(client, { withTransaction })
+    directPaths.set(sql, (text, params) => whenFree(attempt(() => valuesSync(text, params))))
+    return sql
+  })
