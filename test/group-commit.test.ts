@@ -2,17 +2,15 @@ import { assert, describe, it } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Option from "effect/Option"
+import * as FiberRef from "effect/FiberRef"
+import { transactionDepth } from "../src/layers/BetterSqliteClient.js"
 import * as Sqlite from "../src/layers/Sqlite.js"
 import * as GroupCommit from "../src/services/sync/groupCommit.js"
 import { SyncGateway } from "../src/services/SyncGateway.js"
 import { put } from "./support/ops.js"
 
 /** The transaction depth a program runs at: 0 = its own transaction, 1 = a savepoint in a group. */
-const depth = Effect.map(
-  Effect.serviceOption(SqlClient.TransactionConnection),
-  Option.match({ onNone: () => -1, onSome: ([, depth]) => depth })
-)
+const depth = FiberRef.get(transactionDepth)
 
 describe("group commit", () => {
   it.live("programs queued behind a transaction share the next one; one that fails rolls back alone", () =>

@@ -32,7 +32,7 @@ export const faultSummary = (cause: Cause.Cause<unknown>): string => {
   return first === undefined ? "unknown" : then.length === 0 ? first : `${first} (then ${then.join("; ")})`
 }
 
-/** Runs `program` as facade operation `operation` (a span and log annotation). */
+/** Runs `program` as facade operation `operation` (a span when traced; its failure logged with that name). */
 export type Runner<R> = <A, E>(operation: string, program: Effect.Effect<A, E, R>) => Promise<A>
 
 export const makeRunner =
@@ -41,16 +41,19 @@ export const makeRunner =
     runtime
       .runPromiseExit(
         program.pipe(
+          // Annotated here rather than around the whole call: annotating costs a FiberRef change
+          // (two, with the restore) on every call, and only a failure is logged here.
           Effect.tapErrorCause((cause) =>
-            isServerFault(cause)
+            (isServerFault(cause)
               ? Effect.zipRight(
                 Effect.logError(`${operation} failed: ${faultSummary(cause)}`),
                 Effect.logDebug(`${operation} failed`, cause)
               )
-              : Effect.logDebug(`${operation} rejected`, cause)
+              : Effect.logDebug(`${operation} rejected`, cause)).pipe(
+                Effect.annotateLogs({ package: "or3-sqlite", operation })
+              )
           ),
-          traced(`or3.${operation}`),
-          Effect.annotateLogs({ package: "or3-sqlite", operation })
+          traced(`or3.${operation}`)
         )
       )
       .then((exit) => {

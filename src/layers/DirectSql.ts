@@ -45,10 +45,16 @@ export const make = (sql: SqlClient.SqlClient): DirectSql => {
   const values = (text: string, params: ReadonlyArray<unknown>) =>
     Effect.withFiberRuntime<ReadonlyArray<ReadonlyArray<unknown>>, SqlError.SqlError>((fiber) => {
       fiber.getFiberRef(currentObserver)?.(text, params)
-      const held = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
-      // Without a direct path (libSQL) the template path runs, which opens its own span.
-      if (Option.isNone(held) && direct === undefined) return sql.unsafe(text, params).values
-      const run = Option.isSome(held) ? held.value[0].executeValues(text, params) : direct!(text, params)
+      let run: Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError.SqlError>
+      if (direct !== undefined) {
+        run = direct(text, params)
+      } else {
+        // Without a direct path (libSQL): the held connection, else the template path (which
+        // opens its own span).
+        const held = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
+        if (Option.isNone(held)) return sql.unsafe(text, params).values
+        run = held.value[0].executeValues(text, params)
+      }
       return isTraced(fiber)
         ? Effect.withSpan(run, "sql.execute", {
           kind: "client",

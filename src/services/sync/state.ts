@@ -58,9 +58,13 @@ export const winnerOf = (key: KeyState): PushWinner | undefined => {
 
 export const keyOf = (tableName: string, pk: string) => `${tableName}\u0000${pk}`
 
-/** A materialized row as read by push, in column order. */
-type RowRecord = readonly [
+/**
+ * A key as push reads it, in column order: its row (`rowPk` null when it has none), and its
+ * tombstone when it has no row (a row always carries a revision at least as new as its tombstone).
+ */
+type KeyRecord = readonly [
   pk: string,
+  rowPk: string | null,
   dataJson: string,
   clock: number,
   hlc: string,
@@ -70,85 +74,74 @@ type RowRecord = readonly [
   ownerUserId: string | null,
   deleted: number,
   createdAt: number,
-  updatedAt: number
+  updatedAt: number,
+  tombClock: number | null,
+  tombHlc: string,
+  tombOpId: string,
+  tombVersion: number,
+  tombOwnerUserId: string | null,
+  tombDeletedAt: number,
+  tombCreatedAt: number
 ]
 
-/** A tombstone as read by push, in column order. */
-type TombRecord = readonly [
-  pk: string,
-  clock: number,
-  hlc: string,
-  opId: string,
-  serverVersion: number,
-  ownerUserId: string | null,
-  deletedAt: number,
-  createdAt: number
-]
-
-/** One statement per synced table, built from its SQL table name. */
-const perTable = <A>(make: (sqlTable: string) => A) =>
-  Object.fromEntries(syncedTableNames.map((name) => [name, make(SyncedTables[name].sqlTable)])) as Record<
+/** One statement per synced table, built from its name and its SQL table name. */
+const perTable = <A>(make: (name: SyncedTableName, sqlTable: string) => A) =>
+  Object.fromEntries(syncedTableNames.map((name) => [name, make(name, SyncedTables[name].sqlTable)])) as Record<
     SyncedTableName,
     A
   >
 
-const selectRows = perTable((table) => `
-  SELECT pk, data_json, clock, hlc, op_id, device_id, server_version, owner_user_id, deleted, created_at, updated_at
-  FROM ${table} WHERE workspace_id = ? AND pk IN (SELECT value FROM json_each(?))`)
+/** Parameters: the pks as one JSON array, then the workspace twice. */
+const selectKeys = perTable((name, table) => `
+  SELECT j.value, r.pk, r.data_json, r.clock, r.hlc, r.op_id, r.device_id, r.server_version, r.owner_user_id,
+    r.deleted, r.created_at, r.updated_at,
+    t.clock, t.hlc, t.op_id, t.server_version, t.owner_user_id, t.deleted_at, t.created_at
+  FROM json_each(?) j
+  LEFT JOIN ${table} r ON r.workspace_id = ? AND r.pk = j.value
+  LEFT JOIN tombstones t ON r.pk IS NULL AND t.workspace_id = ? AND t.table_name = '${name}' AND t.pk = j.value`)
 
-const selectTombs = `
-  SELECT pk, clock, hlc, op_id, server_version, owner_user_id, deleted_at, created_at
-  FROM tombstones WHERE workspace_id = ? AND table_name = ? AND pk IN (SELECT value FROM json_each(?))`
-
-/**
- * Reads the stored state of `keys` (table → pks): one statement per table for rows, and one per
- * table for the tombstones of keys that have no row (a row always carries a revision at least as
- * new as its tombstone, so only row-less keys need theirs).
- */
+/** Reads the stored state of `keys` (table → pks): one statement per table. */
 export const readKeyStates = Effect.fnUntraced(function*(
   direct: DirectSql,
   workspaceId: string,
   keys: ReadonlyMap<SyncedTableName, ReadonlySet<string>>
 ) {
   const states = new Map<string, KeyState>()
-  for (const [tableName, pkSet] of keys) {
-    const pks = [...pkSet]
-    const rows = yield* direct.values<RowRecord>(selectRows[tableName], [workspaceId, JSON.stringify(pks)])
-    const found = new Map(rows.map((r) => [r[0], r]))
-    const missing = pks.filter((pk) => !found.has(pk))
-    const tombs = missing.length === 0
-      ? []
-      : yield* direct.values<TombRecord>(selectTombs, [workspaceId, tableName, JSON.stringify(missing)])
-    const tombByPk = new Map(tombs.map((t) => [t[0], t]))
-    for (const pk of pks) {
-      const r = found.get(pk)
-      const t = tombByPk.get(pk)
-      states.set(keyOf(tableName, pk), {
+  for (const [tableName, pks] of keys) {
+    const records = yield* direct.values<KeyRecord>(selectKeys[tableName], [JSON.stringify([...pks]), workspaceId, workspaceId])
+    for (const k of records) {
+      const hasRow = k[1] !== null
+      const hasTomb = !hasRow && k[12] !== null
+      states.set(keyOf(tableName, k[0]), {
         tableName,
-        pk,
-        rowStored: r !== undefined,
-        storedVersion: r?.[6] ?? t?.[4],
-        row: r && {
-          clock: r[2],
-          hlc: r[3],
-          opId: r[4],
-          deviceId: r[5],
-          serverVersion: r[6],
-          deleted: r[8] === 1,
-          ownerUserId: r[7],
-          dataJson: r[1],
-          createdAt: r[9],
-          updatedAt: r[10]
-        },
-        tomb: t && {
-          clock: t[1],
-          hlc: t[2],
-          opId: t[3],
-          serverVersion: t[4],
-          ownerUserId: t[5],
-          deletedAt: t[6],
-          createdAt: t[7]
-        },
+        pk: k[0],
+        rowStored: hasRow,
+        storedVersion: hasRow ? k[7] : hasTomb ? k[15] : undefined,
+        row: hasRow
+          ? {
+            clock: k[3],
+            hlc: k[4],
+            opId: k[5],
+            deviceId: k[6],
+            serverVersion: k[7],
+            deleted: k[9] === 1,
+            ownerUserId: k[8],
+            dataJson: k[2],
+            createdAt: k[10],
+            updatedAt: k[11]
+          }
+          : undefined,
+        tomb: hasTomb
+          ? {
+            clock: k[12]!,
+            hlc: k[13],
+            opId: k[14],
+            serverVersion: k[15],
+            ownerUserId: k[16],
+            deletedAt: k[17],
+            createdAt: k[18]
+          }
+          : undefined,
         rowDirty: false,
         tombDirty: false
       })
@@ -176,11 +169,11 @@ const rowValues = (workspaceId: string, key: KeyState, row: RowState) => [
 const rowColumns =
   "workspace_id, pk, data_json, clock, hlc, op_id, device_id, server_version, owner_user_id, deleted, created_at, updated_at"
 
-const insertRows = perTable((table) =>
+const insertRows = perTable((_, table) =>
   multiRow(12, (values) => `INSERT OR FAIL INTO ${table} (${rowColumns}) VALUES ${values}`)
 )
 
-const updateRows = perTable((table) =>
+const updateRows = perTable((_, table) =>
   multiRow(12, (values) => `
     WITH v(${rowColumns}) AS (VALUES ${values})
     UPDATE OR FAIL ${table} SET
