@@ -241,6 +241,7 @@ export async function runMix({ url, devices, connections, duration, pollMs, push
     routes,
     seconds,
     seen,
+    requests: Object.values(routes).reduce((n, route) => n + route.latencies.length, 0),
     clientCpuUs: cpu.user + cpu.system,
     hostCpuUs: host1.cpuUs - host0.cpuUs,
     hostRequests: host1.requests - host0.requests,
@@ -272,7 +273,6 @@ export function mixRows(mix) {
   const { pull, push, cursor } = mix.routes
   const all = [pull, push, cursor]
   const sum = (key) => all.reduce((n, route) => n + route[key], 0)
-  const requests = all.reduce((n, route) => n + route.latencies.length, 0)
   const total = row("mix", all.flatMap((route) => route.latencies), { errors: sum("errors"), non2xx: sum("non2xx"), bad: sum("bad") })
   total.cpuUs = mix.hostCpuUs / Math.max(1, mix.hostRequests)
   total.extra = {
@@ -281,7 +281,7 @@ export function mixRows(mix) {
     devices_at_poll_interval: mix.devicesAtInterval,
     host_cpu_share: mix.hostCpuUs / (mix.seconds * 1e6),
     client_cpu_share: mix.clientCpuUs / (mix.seconds * 1e6),
-    client_cpu_us_per_request: mix.clientCpuUs / Math.max(1, requests)
+    client_cpu_us_per_request: share(mix.clientCpuUs, mix.requests)
   }
   return [
     row("mix_pull", pull.latencies, pull),
@@ -293,8 +293,7 @@ export function mixRows(mix) {
 
 /** One line on what the mix was made of, what the devices saw and who was busy. */
 export function describeMix(mix) {
-  const { pull, push, cursor } = mix.routes
-  const requests = pull.latencies.length + push.latencies.length + cursor.latencies.length
+  const { routes: { pull, push, cursor }, requests } = mix
   const pct = (part, whole) => `${Math.round(100 * share(part, whole))}%`
   const { polls, emptyPolls, changes } = mix.seen
   return `mix: ${pct(pull.latencies.length, requests)} pulls, ${pct(push.latencies.length, requests)} pushes, ` +
