@@ -92,15 +92,6 @@ const makeConnection = (db: Database.Database) => {
 }
 
 /**
- * SQLite ends a transaction by itself on some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, a
- * read-only file). A ROLLBACK sent then would fail with "no transaction is active", and that
- * failure would replace the statement's own error: the operator would read "cannot rollback"
- * instead of "database or disk is full". So a top-level rollback with nothing to roll back is done.
- */
-const rollbackIfOpen = (db: Database.Database, run: (sql: string) => Effect.Effect<unknown, SqlError>) =>
-  Effect.suspend(() => (db.inTransaction ? run("ROLLBACK") : Effect.void))
-
-/**
  * The transaction a fiber is in, by depth: -1 outside one, 0 in the outermost, n in savepoint n.
  * A FiberRef rather than `SqlClient.TransactionConnection` in the fiber's context, as the generic
  * client does: changing the context costs ~9 us per call here, a FiberRef ~1 us. Template
@@ -116,11 +107,10 @@ export const transactionDepth = FiberRef.unsafeMake(-1)
 const makeLock = () => {
   let held = false
   const waiters = new Set<() => void>()
-  const acquire: Effect.Effect<void> = Effect.suspend(function attempt(): Effect.Effect<void> {
-    if (!held) {
-      held = true
-      return Effect.void
-    }
+  /** Takes the connection if it is free. */
+  const tryTake = () => (held ? false : (held = true))
+  const take: Effect.Effect<void> = Effect.suspend(function attempt(): Effect.Effect<void> {
+    if (tryTake()) return Effect.void
     return Effect.async<void>((resume) => {
       const wake = () => {
         waiters.delete(wake)
@@ -130,19 +120,17 @@ const makeLock = () => {
       return Effect.sync(() => void waiters.delete(wake))
     })
   })
-  const release = Effect.sync(() => {
+  const release = () => {
     held = false
     for (const wake of [...waiters]) wake()
-  })
+  }
   return {
     isFree: () => !held,
-    /** Runs `use` holding the connection. */
-    hold: <A, E, R>(use: (restore: <X, Y, Z>(self: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>) => Effect.Effect<A, E, R>) =>
-      Effect.uninterruptibleMask((restore) => Effect.zipRight(restore(acquire), Effect.ensuring(use(restore), release))),
+    tryTake,
+    take,
+    release,
     /** Waits until no transaction holds the connection. */
-    free: Effect.uninterruptibleMask((restore) => Effect.zipRight(restore(acquire), release)),
-    acquire,
-    release
+    free: Effect.uninterruptibleMask((restore) => Effect.zipRight(restore(take), Effect.sync(release)))
   }
 }
 
@@ -162,22 +150,66 @@ export const make = (db: Database.Database): Effect.Effect<SqlClient.SqlClient, 
       )
 
     const run = (sql: string) => attempt(() => valuesSync(sql, []))
-    const outermost = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
-      lock.hold((restore) =>
-        Effect.zipRight(
-          run("BEGIN IMMEDIATE"),
-          Effect.flatMap(Effect.exit(restore(Effect.locally(self, transactionDepth, 0))), (exit) =>
-            Effect.zipRight(Effect.orDie(Exit.isSuccess(exit) ? run("COMMIT") : rollbackIfOpen(db, run)), exit))
-        )
+    /**
+     * Runs `self` in the fiber at `depth`, then ends the transaction with `end` (COMMIT or
+     * ROLLBACK; a failure of it is a defect, as upstream). The depth is set and restored by the
+     * same handler that ends the transaction: `Effect.locally` wraps its own acquire/release
+     * around the program, which cost five times a BEGIN.
+     */
+    const inTransaction = <A, E, R>(
+      self: Effect.Effect<A, E, R>,
+      depth: number,
+      restore: <X, Y, Z>(self: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+      end: (exit: Exit.Exit<A, E>) => void
+    ): Effect.Effect<A, E, R> =>
+      Effect.zipRight(
+        FiberRef.set(transactionDepth, depth),
+        Effect.flatMap(Effect.exit(restore(self)), (exit) =>
+          Effect.zipRight(
+            FiberRef.set(transactionDepth, depth - 1),
+            Effect.suspend(() => {
+              try {
+                end(exit)
+              } catch (cause) {
+                const message = `Failed to end a transaction (${Exit.isSuccess(exit) ? "commit" : "rollback"})`
+                return Effect.die(new SqlError({ cause, message }))
+              }
+              return exit
+            })
+          ))
       )
+    // BEGIN and COMMIT run synchronously around the program: each Effect step here costs about
+    // as much as the BEGIN itself.
+    const outermost = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+      Effect.uninterruptibleMask((restore) => {
+        const begin = Effect.suspend((): Effect.Effect<A, E | SqlError, R> => {
+          try {
+            valuesSync("BEGIN IMMEDIATE", [])
+          } catch (cause) {
+            lock.release()
+            return Effect.fail(new SqlError({ cause, message: "Failed to begin a transaction" }))
+          }
+          return inTransaction(self, 0, restore, (exit) => {
+            try {
+              if (Exit.isSuccess(exit)) valuesSync("COMMIT", [])
+              // SQLite ends a transaction by itself on some errors (SQLITE_FULL, SQLITE_IOERR, a
+              // read-only file): a ROLLBACK then would fail with "no transaction is active" and
+              // hide the statement's own error ("database or disk is full") from the operator.
+              else if (db.inTransaction) valuesSync("ROLLBACK", [])
+            } finally {
+              lock.release()
+            }
+          })
+        })
+        return lock.tryTake() ? begin : Effect.zipRight(restore(lock.take), begin)
+      })
     const nested = <A, E, R>(self: Effect.Effect<A, E, R>, id: number): Effect.Effect<A, E | SqlError, R> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.zipRight(
           run(`SAVEPOINT effect_sql_${id}`),
-          Effect.flatMap(Effect.exit(restore(Effect.locally(self, transactionDepth, id))), (exit) =>
-            Exit.isSuccess(exit)
-              ? exit
-              : Effect.zipRight(Effect.orDie(run(`ROLLBACK TO SAVEPOINT effect_sql_${id}`)), exit))
+          inTransaction(self, id, restore, (exit) => {
+            if (Exit.isFailure(exit)) valuesSync(`ROLLBACK TO SAVEPOINT effect_sql_${id}`, [])
+          })
         )
       )
     const withTransaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
@@ -198,8 +230,8 @@ export const make = (db: Database.Database): Effect.Effect<SqlClient.SqlClient, 
       // `sql.reserve`: the connection held for the caller's scope, as a transaction holds it.
       transactionAcquirer: Effect.uninterruptibleMask((restore) =>
         Effect.zipRight(
-          restore(lock.acquire),
-          Effect.flatMap(Effect.scope, (scope) => Effect.as(Scope.addFinalizer(scope, lock.release), connection))
+          restore(lock.take),
+          Effect.flatMap(Effect.scope, (scope) => Effect.as(Scope.addFinalizer(scope, Effect.sync(lock.release)), connection))
         )
       ),
       compiler: Statement.makeCompilerSqlite(),
