@@ -63,11 +63,19 @@ export const makeAdminUserQueries = (sql: SqlClient.SqlClient) => {
         (rows) => rows.map(userHit)
       )
 
-  /** The earliest user with this (normalized) e-mail: e-mails are not unique across providers. */
+  /**
+   * The user with this (normalized) e-mail: e-mails are not unique across providers. A user who
+   * signs in wins over one without an account: an add-by-e-mail of an unknown address leaves a
+   * stand-in user, and when that person signs in later, the sign-in makes a second user; every
+   * later add must find that one. Among equals, the earliest.
+   */
   const findByEmail = SqlSchema.findOne({
     Request: Schema.String,
     Result: UserIdRow,
-    execute: (email) => sql`SELECT id AS userId FROM users WHERE email = ${email} ORDER BY created_at, id LIMIT 1`
+    execute: (email) =>
+      sql`SELECT id AS userId FROM users WHERE email = ${email}
+          ORDER BY EXISTS (SELECT 1 FROM auth_accounts a WHERE a.user_id = users.id) DESC, created_at, id
+          LIMIT 1`
   })
 
   /** The user of the earliest account with this provider user id, on any provider. */
