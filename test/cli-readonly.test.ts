@@ -55,11 +55,14 @@ const readAll = (path: string, backupTo: string, options: CliRunOptions) =>
       const result = yield* cli(args, {}, options)
       codes[name] = result.code
       assert.strictEqual(result.code, 0, `${name}: ${result.stderr}`)
+      if (name === "status") assert.strictEqual(JSON.parse(result.stdout).pragmas.journal_mode, "wal")
     }
     const inspected = yield* cli([path], {}, { ...options, script: "inspect" })
     codes.inspect = inspected.code
     assert.strictEqual(inspected.code, 0, inspected.stderr)
     assert.include(inspected.stdout, `schema    ${Object.keys(migrations).sort().at(-1)}`)
+    // Opened `immutable` here, the connection itself would say "delete": the file is a WAL file.
+    assert.include(inspected.stdout, "pragmas   journal_mode=wal synchronous=FULL")
     return codes
   })
 
