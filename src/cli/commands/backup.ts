@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
+import { ensureDatabaseDir } from "../../layers/databaseDir.js"
 import { SqliteInfo } from "../../layers/Sqlite.js"
 import { migrationsTable } from "../../migrations/index.js"
 import { checkFileInChild, runInChild } from "../ChildStatements.js"
@@ -83,7 +84,7 @@ export const backupCommand = Command.make("backup", { ...common, file }, (flags)
       if (Fs.existsSync(target)) {
         return yield* new CliError({ message: `${target} exists; backup never overwrites: remove it or pick another name` })
       }
-      Fs.mkdirSync(Path.dirname(target), { recursive: true })
+      yield* ensureDatabaseDir(target, "<file>")
       const partial = `${target}.partial-${process.pid}`
       const started = Date.now()
       const progress = output.progress("backup")
