@@ -95,6 +95,7 @@ export const backupCommand = Command.make("backup", { ...common, file }, (flags)
       const cleanup = Effect.sync(() => Fs.rmSync(partial, { force: true }))
       const report = yield* Effect.gen(function*() {
         yield* runInChild({
+          name: "copy",
           filename: planReadOnly(source.location).filename,
           readonly: true,
           busyTimeoutMs: info.settings.busyTimeoutMs,

@@ -66,6 +66,7 @@ export const vacuumCommand = Command.make("vacuum", common, (flags) =>
       const started = Date.now()
       const wal = info.settings.journalMode === "WAL"
       const [, checkpoint] = yield* runInChild({
+        name: "vacuum",
         filename: path,
         readonly: false,
         busyTimeoutMs: info.settings.busyTimeoutMs,
