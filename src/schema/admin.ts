@@ -6,10 +6,8 @@
 /// <reference lib="es2024.string" />
 import * as Schema from "effect/Schema"
 import { Limits } from "./limits.js"
-import { emailPattern, WorkspaceDescription, WorkspaceName, WorkspaceRole } from "./store.js"
+import { emailPattern, Id, WorkspaceDescription, WorkspaceName, WorkspaceRole } from "./store.js"
 import { BoundedString, NonNegativeInt, TrimmedString } from "./wire.js"
-
-const Id = TrimmedString(Limits.maxIdentifierLength)
 
 /** Optional in the host's types, and sometimes sent as null. */
 const Optional = <A, I>(schema: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(schema))
