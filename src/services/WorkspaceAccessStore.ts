@@ -137,7 +137,7 @@ export const make: Effect.Effect<WorkspaceAccessStoreShape, never, SqlClient.Sql
   }, storageDefects)
 
   return {
-    ...makeMemberMethods({ sql, users, adminUsers, workspaces, members: makeMemberQueries(sql) }),
+    ...makeMemberMethods({ sql, users, adminUsers, workspaces, members: makeMemberQueries(sql, workspaces) }),
     listWorkspaces,
     getWorkspace,
     createWorkspace,

@@ -77,7 +77,7 @@ export const makeMemberMethods = ({ adminUsers, members, sql, users, workspaces 
       }
       const now = yield* nowMillis
       const userId = yield* resolveUser(input, now)
-      if (Option.isSome(yield* members.roleOf(input.workspaceId, userId))) {
+      if (Option.isSome(yield* workspaces.membershipRole(input.workspaceId, userId))) {
         yield* members.setRole(input.workspaceId, userId, input.role)
       } else {
         yield* members.insert(input.workspaceId, userId, input.role, now)
