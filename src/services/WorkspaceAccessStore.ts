@@ -119,7 +119,7 @@ export const make: Effect.Effect<WorkspaceAccessStoreShape, never, SqlClient.Sql
     yield* sql.withTransaction(Effect.gen(function*() {
       yield* requireWorkspace(input.workspaceId)
       const now = yield* nowMillis
-      yield* summaries.softDelete(input.workspaceId, input.deletedAt, now)
+      yield* workspaces.softDelete(input.workspaceId, input.deletedAt, now)
       yield* workspaces.rehomeActiveUsers(input.workspaceId, now)
     }))
   }, storageDefects)

@@ -142,7 +142,7 @@ export const makeWorkspaceMethods = ({ sql, users, workspaces }: WorkspaceMethod
         return yield* new Forbidden({ ...input, action: "workspace.remove", reason: "only the owner can remove a workspace" })
       }
       const now = yield* nowMillis
-      yield* workspaces.softDelete(input.workspaceId, now)
+      yield* workspaces.softDelete(input.workspaceId, now, now)
       yield* workspaces.rehomeActiveUsers(input.workspaceId, now)
     }))
   }, storageDefects)

@@ -147,8 +147,13 @@ export const makeWorkspaceQueries = (sql: SqlClient.SqlClient, ids: IdsShape) =>
       : sql`UPDATE workspaces SET name = ${name}, description = ${description}, updated_at = ${now}
             WHERE id = ${workspaceId}`
 
-  const softDelete = (workspaceId: string, now: number) =>
-    sql`UPDATE workspaces SET deleted = 1, deleted_at = ${now}, updated_at = ${now} WHERE id = ${workspaceId}`
+  /**
+   * Marks a live workspace deleted at `deletedAt` (the host's time for an admin, `now` for an
+   * owner); an already deleted one keeps its first time.
+   */
+  const softDelete = (workspaceId: string, deletedAt: number, now: number) =>
+    sql`UPDATE workspaces SET deleted = 1, deleted_at = ${deletedAt}, updated_at = ${now}
+        WHERE id = ${workspaceId} AND deleted = 0`
 
   /**
    * Points every user whose active workspace is `workspaceId` at their earliest remaining
