@@ -22,11 +22,11 @@ import {
 } from "../schema/admin.js"
 import { decodeInput } from "../schema/decode.js"
 import { type InvalidInput, type LastWorkspaceOwner, NotFound } from "../schema/errors.js"
-import { Limits } from "../schema/limits.js"
+import { clampInt, Limits } from "../schema/limits.js"
 import { makeMemberMethods } from "./admin/memberMethods.js"
 import { makeMemberQueries } from "./admin/members.js"
 import { makeSummaryQueries } from "./admin/summaries.js"
-import { clampInt, makeAdminUserQueries } from "./admin/users.js"
+import { makeAdminUserQueries } from "./admin/users.js"
 import { Ids, nowMillis } from "./Ids.js"
 import { storageDefects } from "./workspace/common.js"
 import { makeUserQueries } from "./workspace/users.js"
@@ -78,12 +78,13 @@ export const make: Effect.Effect<WorkspaceAccessStoreShape, never, SqlClient.Sql
   /** page ≥ 1 and perPage in 1..100 (20 when absent or NaN), as the host's route clamps them. */
   const listWorkspaces = Effect.fn("WorkspaceAccessStore.listWorkspaces")(function*(raw: unknown) {
     const input = yield* decodeList(raw)
-    const page = clampInt(input.page, 1, Limits.maxAdminPage, 1)
+    const page = clampInt(input.page, 1, Limits.maxAdminPage, 1, "fallback")
     const perPage = clampInt(
       input.perPage,
       Limits.minAdminPageSize,
       Limits.maxAdminPageSize,
-      Limits.defaultAdminPageSize
+      Limits.defaultAdminPageSize,
+      "fallback"
     )
     const filter = { search: input.search ?? "", includeDeleted: input.includeDeleted === true }
     return yield* summaries.list(filter, page, perPage)
