@@ -23,16 +23,10 @@ import * as CliOutput from "./CliOutput.js"
 import { renameLocationError, resolveTarget, type Target } from "./CliTarget.js"
 import * as ReadOnlySqlite from "./ReadOnlySqlite.js"
 
-export const dbOption = Options.text("db").pipe(
-  Options.withDescription(
-    "Database file (overrides OR3_SQLITE_DB_PATH; with OR3_SQLITE_DRIVER=libsql a path or a libSQL URL)"
-  ),
-  Options.optional
-)
+// What each flag means is written once, in help.ts (the only help the CLI prints).
+export const dbOption = Options.text("db").pipe(Options.optional)
 
-export const jsonOption = Options.boolean("json").pipe(
-  Options.withDescription("Print the result as one JSON document on stdout (no progress lines)")
-)
+export const jsonOption = Options.boolean("json")
 
 export const common = { db: dbOption, json: jsonOption }
 

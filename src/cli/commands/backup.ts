@@ -71,7 +71,7 @@ export const checkCopy = (file: string, busyTimeoutMs = 5000) =>
     } satisfies CopyCheck
   })
 
-const file = Args.file({ name: "file" }).pipe(Args.withDescription("Where to write the copy (must not exist yet)"))
+const file = Args.file({ name: "file" })
 
 export const backupCommand = Command.make("backup", { ...common, file }, (flags) =>
   withDatabase(flags, "read", (source) =>
@@ -124,4 +124,4 @@ export const backupCommand = Command.make("backup", { ...common, file }, (flags)
         report,
         (r) => `${r.file}: ${formatBytes(r.bytes)}, integrity ${r.integrity}, schema ${r.schemaVersion}, ${r.heads.length} workspace head(s)`
       )
-    }))).pipe(Command.withDescription("Write an online, consistent copy of the database to <file> and verify it"))
+    })))

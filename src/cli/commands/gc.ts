@@ -50,13 +50,8 @@ export const gcWorkspaceIds = Effect.flatMap(SqlClient.SqlClient, (sql) =>
     (rows) => rows.map((row) => row.id)
   ))
 
-const retention = Options.text("retention").pipe(
-  Options.withDescription("Keep this much history: seconds, or 30d / 12h / 90m / 2w (between 1h and 365d)")
-)
-const workspace = Options.text("workspace").pipe(
-  Options.withDescription("Only this workspace (default: all non-deleted ones and any with sync state)"),
-  Options.optional
-)
+const retention = Options.text("retention")
+const workspace = Options.text("workspace").pipe(Options.optional)
 
 /**
  * `OR3_CLI_TEST_GC_BATCH_DELAY_MS`: a test knob. Each batch waits this long before its COMMIT, so
@@ -139,4 +134,4 @@ export const gcCommand = Command.make("gc", { ...common, retention, workspace },
         yield* progress.finish(`${ids.length} workspace(s) done (${total} rows looked at)`)
         yield* output.result(report, render)
       }).pipe(Effect.provide(SyncGateway.Default)))
-  })).pipe(Command.withDescription("Collect sync history older than the retention window (the adapter's GC rules, batched)"))
+  }))

@@ -35,7 +35,7 @@ const render = (report: MigrateReport) =>
     ? `${report.database}: up to date (schema ${report.schemaVersion})`
     : [`${report.database}: applied ${report.applied.length}:`, ...report.applied.map((key) => `  ${key}`), `schema ${report.schemaVersion}`].join("\n")
 
-const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("List the pending migrations; change nothing"))
+const dryRun = Options.boolean("dry-run")
 
 export const migrateCommand = Command.make("migrate", { ...common, dryRun }, (flags) =>
   Effect.gen(function*() {
@@ -70,4 +70,4 @@ export const migrateCommand = Command.make("migrate", { ...common, dryRun }, (fl
           render
         )
       }))
-  })).pipe(Command.withDescription("Apply pending migrations (--dry-run lists them without applying)"))
+  }))

@@ -43,12 +43,9 @@ const render = (r: RestoreReport) =>
     "Devices that synced with the replaced database rebuild from a snapshot on their next pull."
   ].join("\n")
 
-const backupArg = Args.file({ name: "backup" }).pipe(Args.withDescription("The backup to restore (from or3-sqlite backup)"))
+const backupArg = Args.file({ name: "backup" })
 
-const minHead = Options.integer("min-head").pipe(
-  Options.withDescription("The highest version the replaced database may have issued, when it cannot be read"),
-  Options.optional
-)
+const minHead = Options.integer("min-head").pipe(Options.optional)
 
 const usage = (message: string) => new CliError({ message, exitCode: ExitCode.usage })
 
@@ -116,4 +113,4 @@ export const restoreCommand = Command.make("restore", { ...common, backup: backu
       } satisfies RestoreReport,
       render
     )
-  })).pipe(Command.withDescription("Restore a backup in place of the database (server stopped); devices rebuild"))
+  }))

@@ -91,4 +91,4 @@ export const vacuumCommand = Command.make("vacuum", common, (flags) =>
       }
       yield* progress.finish(`done in ${report.durationMs} ms`)
       yield* output.result(report, render)
-    }))).pipe(Command.withDescription("Rebuild the database file to reclaim the space GC freed (takes the write lock while it runs)"))
+    })))
