@@ -17,7 +17,7 @@
  */
 import * as ChildProcess from "node:child_process"
 import * as Effect from "effect/Effect"
-import { createRequire } from "node:module"
+import { driverPath } from "../layers/Checkpointer.js"
 import { CliError } from "./CliErrors.js"
 
 export interface ChildStatement {
@@ -55,8 +55,6 @@ try {
 }
 `
 
-const driverPath = () => createRequire(import.meta.url).resolve("better-sqlite3")
-
 /** The test knob's delay for a job named `name` (see above); 0 when it is unset or names another job. */
 const testDelayMs = (name: ChildJob["name"]): number => {
   for (const entry of (process.env.OR3_CLI_TEST_CHILD_DELAY_MS ?? "").split(",")) {
@@ -72,7 +70,14 @@ const testDelayMs = (name: ChildJob["name"]): number => {
  */
 export const runInChild = (job: ChildJob): Effect.Effect<ReadonlyArray<unknown>, CliError> =>
   Effect.async<ReadonlyArray<unknown>, CliError>((resume) => {
-    const child = ChildProcess.spawn(process.execPath, ["-e", childSource, driverPath(), JSON.stringify({ ...job, delayMs: testDelayMs(job.name) })], {
+    // The copy of better-sqlite3 this process loaded, as the checkpoint worker finds it: never one
+    // resolved from this module's location, which inside a bundle is not where the driver is.
+    const driver = driverPath()
+    if (driver === undefined) {
+      return resume(Effect.fail(new CliError({ message: "SQLite: better-sqlite3 is not in Node's module cache" })))
+    }
+    const args = ["-e", childSource, driver, JSON.stringify({ ...job, delayMs: testDelayMs(job.name) })]
+    const child = ChildProcess.spawn(process.execPath, args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, SQLITE_USE_URI: "1" }
     })
