@@ -15,7 +15,8 @@ import * as Option from "effect/Option"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { ensureDatabaseDir } from "../../layers/databaseDir.js"
-import { common, requireKnownSchema, requireLocalFile } from "../CliDatabase.js"
+import { requireKnownSchema } from "../../layers/Migrations.js"
+import { common, requireLocalFile } from "../CliDatabase.js"
 import { CliError, ExitCode } from "../CliErrors.js"
 import * as CliOutput from "../CliOutput.js"
 import { resolveTarget } from "../CliTarget.js"
@@ -74,7 +75,7 @@ export const restoreCommand = Command.make("restore", { ...common, backup: backu
         message: `the backup failed its check (integrity: ${check.integrity}; foreign key violations: ${check.foreignKeyViolations}); nothing was changed`
       })
     }
-    yield* Effect.provide(requireKnownSchema, ReadOnlySqlite.layer(backup))
+    yield* Effect.provide(requireKnownSchema(), ReadOnlySqlite.layer(backup))
     if (check.schemaVersion === 0) return yield* new CliError({ message: `${backup} is not an or3-provider-sqlite database` })
 
     yield* progress.update("reading the heads of the database it replaces", 1, 3)
