@@ -47,6 +47,8 @@ export interface WorkspaceAccessStoreShape {
   ) => Effect.Effect<{ readonly items: ReadonlyArray<WorkspaceSummary>; readonly total: number }, InvalidInput>
   /** One workspace, deleted ones included; null when it does not exist. */
   readonly getWorkspace: (input: unknown) => Effect.Effect<WorkspaceSummary | null, InvalidInput>
+  /** Succeeds when the workspace exists, deleted ones included; else `NotFound`. One indexed read. */
+  readonly requireWorkspace: (input: unknown) => Effect.Effect<void, InvalidInput | NotFound>
   /** A new workspace owned by an existing user. */
   readonly createWorkspace: (input: unknown) => Effect.Effect<{ workspaceId: string }, InvalidInput | NotFound>
   /** Marks a workspace deleted at the host's `deletedAt` (ms); idempotent. */
@@ -95,6 +97,11 @@ export const make: Effect.Effect<WorkspaceAccessStoreShape, never, SqlClient.Sql
     return Option.getOrNull(yield* summaries.get(workspaceId))
   }, storageDefects)
 
+  const requireWorkspaceMethod = Effect.fn("WorkspaceAccessStore.requireWorkspace")(function*(raw: unknown) {
+    const { workspaceId } = yield* decodeWorkspace(raw)
+    yield* requireWorkspace(workspaceId)
+  }, storageDefects)
+
   /** The workspace and its owner's membership; the owner must be an existing user. */
   const createWorkspace = Effect.fn("WorkspaceAccessStore.createWorkspace")(function*(raw: unknown) {
     const input = yield* decodeCreate(raw)
@@ -141,6 +148,7 @@ export const make: Effect.Effect<WorkspaceAccessStoreShape, never, SqlClient.Sql
     ...makeMemberMethods({ sql, users, adminUsers, workspaces, members: makeMemberQueries(sql, workspaces) }),
     listWorkspaces,
     getWorkspace,
+    requireWorkspace: requireWorkspaceMethod,
     createWorkspace,
     softDeleteWorkspace,
     restoreWorkspace,
