@@ -60,6 +60,7 @@ const writable = (path: string) => {
 export interface ReadOnlyOpen {
   /** A path, or a `file:` URI with `immutable=1` (needs URI names, see `uriNames`). */
   readonly filename: string
+  /** True when `filename` is the `immutable=1` URI (a WAL file no process can have open). */
   readonly immutable: boolean
   readonly wal: boolean
   /** Removes the `-wal`/`-shm` files this read created, if SQLite agrees nobody else uses them. */
