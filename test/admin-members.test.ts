@@ -52,6 +52,28 @@ describe("upsertMember", () => {
       assert.strictEqual(yield* roleSeenBySync(workspaceId, alice), "editor")
     })))
 
+  it.effect("an e-mail prefers the user who signs in over an earlier stand-in with that e-mail", () =>
+    withAdminStores(Effect.gen(function*() {
+      const access = yield* WorkspaceAccessStore
+      const store = yield* AuthWorkspaceStore
+      const { userId: ownerId, workspaceId } = yield* userWithWorkspace("owner")
+      const { workspaceId: other } = yield* store.createWorkspace({ userId: ownerId, name: "Other" })
+      yield* access.upsertMember({ workspaceId, emailOrProviderId: "carol@example.com", role: "viewer" })
+      const standIn = (yield* members(workspaceId))[1].userId
+      const carol = yield* user("carol")
+      assert.notStrictEqual(carol, standIn)
+
+      yield* access.upsertMember({ workspaceId: other, emailOrProviderId: "Carol@Example.com", role: "editor" })
+      assert.strictEqual(yield* roleSeenBySync(other, carol), "editor")
+      assert.isNull(yield* roleSeenBySync(other, standIn))
+      yield* access.upsertMember({ workspaceId, emailOrProviderId: "carol@example.com", role: "editor" })
+      assert.deepStrictEqual((yield* members(workspaceId)).map((m) => [m.userId, m.role]), [
+        [ownerId, "owner"],
+        [standIn, "viewer"],
+        [carol, "editor"]
+      ])
+    })))
+
   it.effect("a provider id: the account on the named provider, else on any provider, else a user id", () =>
     withAdminStores(Effect.gen(function*() {
       const access = yield* WorkspaceAccessStore

@@ -1,7 +1,9 @@
 /**
  * compareAndSet is atomic across processes: this process and a child process (the built package,
  * its own connection) both count one setting up by read-then-compare-and-set. If two writers could
- * both win over the same value, increments would be lost and the counter would fall short.
+ * both win over the same value, increments would be lost and the counter would fall short. Both
+ * start on one signal, and at least one of them must have lost a compare-and-set to the other:
+ * otherwise they never overlapped and the test proved nothing.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Logger, LogLevel } from "effect"
@@ -35,8 +37,11 @@ describe("WorkspaceSettingsStore.compareAndSet across processes", () => {
       )
       const settings = Context.get(context, WorkspaceSettingsStore)
       const child = yield* startChild(path)
+      yield* child.go
       let succeeded = 0
+      let attempts = 0
       while (succeeded < INCREMENTS) {
+        attempts++
         const current = yield* settings.get("ws", "counter")
         const next = String(current === null ? 1 : Number(current) + 1)
         if (yield* settings.compareAndSet("ws", "counter", current, next)) succeeded++
@@ -45,6 +50,7 @@ describe("WorkspaceSettingsStore.compareAndSet across processes", () => {
       }
       const theirs = yield* child.result
       assert.strictEqual(theirs.succeeded, INCREMENTS)
+      assert.isAbove(attempts + theirs.attempts, 2 * INCREMENTS, "one side retried: the two processes overlapped")
       assert.strictEqual(yield* settings.get("ws", "counter"), String(2 * INCREMENTS))
     }), 120_000)
 })

@@ -134,6 +134,7 @@ describe("workspace lifecycle", () => {
       yield* access.softDeleteWorkspace({ workspaceId, deletedAt: T0 + 5 })
       yield* access.softDeleteWorkspace({ workspaceId, deletedAt: T0 + 9 })
       assert.deepInclude(yield* access.getWorkspace({ workspaceId }), { deleted: true, deletedAt: T0 + 5 })
+      yield* access.requireWorkspace({ workspaceId })
       // Deleted: sync refuses it, and its users are moved to another workspace.
       assert.isNull(yield* roleSeenBySync(workspaceId, owner))
       assert.strictEqual((yield* store.getOrCreateDefaultWorkspace(owner)).workspaceId, home)
@@ -147,7 +148,8 @@ describe("workspace lifecycle", () => {
 
       for (const error of [
         yield* failure(access.softDeleteWorkspace({ workspaceId: "nope", deletedAt: 1 })),
-        yield* failure(access.restoreWorkspace({ workspaceId: "nope" }))
+        yield* failure(access.restoreWorkspace({ workspaceId: "nope" })),
+        yield* failure(access.requireWorkspace({ workspaceId: "nope" }))
       ]) {
         assert.instanceOf(error, NotFound)
         assert.strictEqual(error.status, 404)

@@ -3,7 +3,8 @@
  * partial file, and exit 130; the real binary on real files. The work is made slow on purpose,
  * through the CLI's test knobs, rather than with a database big enough to take seconds:
  * `OR3_CLI_TEST_GC_BATCH_DELAY_MS` holds each GC batch open before its COMMIT, and
- * `OR3_CLI_TEST_CHILD_DELAY_MS` holds the child process that runs a long statement.
+ * `OR3_CLI_TEST_CHILD_DELAY_MS` holds the child process that runs a long statement (every child,
+ * or only the jobs a list of `<job>:<ms>` names).
  */
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import Database from "better-sqlite3"
@@ -109,9 +110,11 @@ describe("interrupted", () => {
 
   it.scopedLive("backup stopped while it checks its copy leaves no file behind", () =>
     Effect.gen(function*() {
+      // The check waits 20 s, so the signal lands while it does, however slow the machine. The copy
+      // waits 1.5 s only so that the plain progress (a line a second at most) prints "verifying".
       const path = yield* agedHistory(2000)
       const backups = Path.join(Path.dirname(path), "backups")
-      const result = yield* cli(["backup", Path.join(backups, "copy.sqlite"), "--db", path], { OR3_CLI_TEST_CHILD_DELAY_MS: "1500" }, {
+      const result = yield* cli(["backup", Path.join(backups, "copy.sqlite"), "--db", path], { OR3_CLI_TEST_CHILD_DELAY_MS: "copy:1500,check:20000" }, {
         interrupt: { signal: "SIGINT", when: /verifying the copy/ }
       })
       assert.strictEqual(result.code, 130, result.stderr)

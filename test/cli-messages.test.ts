@@ -55,6 +55,17 @@ describe("messages", () => {
       assert.deepStrictEqual(Fs.readdirSync(dir).sort(), ["notes.txt"])
     }), CLI_TIMEOUT)
 
+  it.scopedLive("backup to a folder that cannot be created (under /proc) fails at once and names it", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const path = Path.join(dir, "or3.sqlite")
+      assert.strictEqual((yield* cli(["migrate", "--db", path])).code, 0)
+      const result = yield* cli(["backup", "/proc/or3-sqlite-test/backups/copy.sqlite", "--db", path])
+      assert.strictEqual(result.code, 1, result.stderr)
+      assert.match(result.stderr, /^or3-sqlite: <file>: cannot create the folder of \/proc\/or3-sqlite-test\/backups\/copy\.sqlite/)
+      assert.deepStrictEqual(Fs.readdirSync(dir), ["or3.sqlite"])
+    }), CLI_TIMEOUT)
+
   it.scopedLive("a database from a newer release: one wording, and vacuum refuses it", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir

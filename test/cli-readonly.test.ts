@@ -7,11 +7,13 @@
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
+import * as ChildProcess from "node:child_process"
 import { createHash } from "node:crypto"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { migrations } from "../src/migrations/index.js"
 import { tempDir } from "./helpers/foundation.js"
+import { bundle, repoRoot } from "./support/bundle.js"
 import { buildCli } from "./support/cliBuild.js"
 import { cli, type CliRunOptions, openGateway, seedPuts } from "./support/cliRun.js"
 import { del } from "./support/ops.js"
@@ -53,11 +55,14 @@ const readAll = (path: string, backupTo: string, options: CliRunOptions) =>
       const result = yield* cli(args, {}, options)
       codes[name] = result.code
       assert.strictEqual(result.code, 0, `${name}: ${result.stderr}`)
+      if (name === "status") assert.strictEqual(JSON.parse(result.stdout).pragmas.journal_mode, "wal")
     }
     const inspected = yield* cli([path], {}, { ...options, script: "inspect" })
     codes.inspect = inspected.code
     assert.strictEqual(inspected.code, 0, inspected.stderr)
     assert.include(inspected.stdout, `schema    ${Object.keys(migrations).sort().at(-1)}`)
+    // Opened `immutable` here, the connection itself would say "delete": the file is a WAL file.
+    assert.include(inspected.stdout, "pragmas   journal_mode=wal synchronous=FULL")
     return codes
   })
 
@@ -103,6 +108,50 @@ describe("read-only commands", () => {
       assert.strictEqual(md5(path), before)
       assert.deepStrictEqual(Fs.readdirSync(folder), ["or3.sqlite"])
       assert.isTrue(Fs.existsSync(Path.join(out, "copy.sqlite")))
+    }), CLI_TIMEOUT)
+})
+
+const readOnlyFixture = Path.join(repoRoot, "test", "fixtures", "read-only-open.ts")
+
+/** `test/fixtures/read-only-open.ts` as a child of its own: ReadOnlySqlite outside the CLI's entry. */
+const readOnlyOpen = (path: string, args: ReadonlyArray<string>, user: { uid: number; gid: number } | undefined) =>
+  Effect.async<{ users?: number; error?: { variable?: string; reason: string } }>((resume) => {
+    const script = bundle({ cacheName: "or3-read-only-open", entries: { "read-only-open.mjs": readOnlyFixture }, inputs: [readOnlyFixture] })(
+      "read-only-open.mjs"
+    )
+    const env = { ...process.env }
+    delete env.SQLITE_USE_URI
+    const child = ChildProcess.spawn(process.execPath, [script, path, ...args], { env, stdio: ["ignore", "pipe", "pipe"], ...user })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("close", (code) => {
+      try {
+        resume(Effect.succeed(JSON.parse(stdout)))
+      } catch {
+        resume(Effect.die(new Error(`read-only-open exited with ${code}: ${stderr}`)))
+      }
+    })
+    return Effect.sync(() => void child.kill())
+  })
+
+describe("ReadOnlySqlite", () => {
+  it.scopedLive("opens a WAL file in a read-only folder without the CLI's entry; refuses clearly when it cannot", () =>
+    Effect.gen(function*() {
+      const { folder, path } = yield* closedDatabase
+      Fs.chmodSync(folder, 0o555)
+      const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined
+      try {
+        // Here only an `immutable=1` URI opens the file: SQLite cannot create its -wal and -shm.
+        assert.deepStrictEqual(yield* readOnlyOpen(path, [], user), { users: 0 })
+        const refused = yield* readOnlyOpen(path, ["--driver-first"], user)
+        assert.strictEqual(refused.error?.variable, "SQLITE_USE_URI", JSON.stringify(refused))
+        assert.include(refused.error?.reason, path)
+      } finally {
+        Fs.chmodSync(folder, 0o755)
+      }
+      assert.deepStrictEqual(Fs.readdirSync(folder), ["or3.sqlite"])
     }), CLI_TIMEOUT)
 })
 

@@ -17,7 +17,7 @@ describe("npm run inspect", () => {
     Effect.gen(function*() {
       const path = Path.join(yield* tempDir, "inspect.sqlite")
       yield* Effect.scoped(Layer.build(Sqlite.layerFile(path, { backgroundCheckpoint: false })))
-      const bare = yield* Effect.provide(inspect, ReadOnlySqlite.layer(path))
+      const bare = yield* Effect.provide(inspect("file"), ReadOnlySqlite.layer(path))
       assert.deepStrictEqual(bare.pending, allKeys)
       assert.isUndefined(bare.schemaVersion)
       assert.deepStrictEqual(bare.rowCounts, [], "still no table: inspect did not migrate")
@@ -26,11 +26,11 @@ describe("npm run inspect", () => {
         const sql = yield* SqlClient.SqlClient
         yield* sql`INSERT INTO users (id, created_at, updated_at) VALUES ('u1', 0, 0)`
       }).pipe(Effect.provide(layerSqlFile(path, { backgroundCheckpoint: false }))))
-      const report = yield* Effect.provide(inspect, ReadOnlySqlite.layer(path))
+      const report = yield* Effect.provide(inspect("file"), ReadOnlySqlite.layer(path))
       assert.deepStrictEqual(report.pending, [])
       assert.strictEqual(report.schemaVersion, latestKey)
       assert.match(report.sqliteVersion, /^3\.\d+\.\d+$/)
-      assert.deepInclude(report.pragmas, { journal_mode: "wal", synchronous: 2, busy_timeout: 5000, foreign_keys: 1, cache_size: -16384 })
+      assert.deepInclude(report.pragmas, { journal_mode: "wal", synchronous: "FULL", busy_timeout: 5000, foreign_keys: 1, cache_size: -16384 })
       const counts = new Map(report.rowCounts)
       assert.strictEqual(counts.get(migrationsTable), allKeys.length)
       assert.strictEqual(counts.get("users"), 1)

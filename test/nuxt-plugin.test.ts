@@ -46,10 +46,10 @@ const config = (options: {
 
 describe("decideRegistrations", () => {
   const decided = (c: Or3RuntimeConfig | undefined) => {
-    const { adminStores, authWorkspaceStore, syncAdminAdapter, syncGatewayAdapter } = decideRegistrations(c)
-    return { store: authWorkspaceStore, gateway: syncGatewayAdapter, admin: syncAdminAdapter, adminStores }
+    const { authWorkspaceStore, syncGatewayAdapter } = decideRegistrations(c)
+    return { store: authWorkspaceStore, gateway: syncGatewayAdapter }
   }
-  const nothing = { store: false, gateway: false, admin: false, adminStores: false }
+  const nothing = { store: false, gateway: false }
 
   it("every combination of auth.enabled, sync.enabled, sync.provider and public.sync.provider", () => {
     const flags = [true, false, undefined]
@@ -60,7 +60,7 @@ describe("decideRegistrations", () => {
           for (const publicProvider of providers) {
             const selected = provider === "sqlite" || publicProvider === "sqlite"
             const expected = auth === true && selected
-              ? { store: true, gateway: syncEnabled === true, admin: true, adminStores: true }
+              ? { store: true, gateway: syncEnabled === true }
               : nothing
             assert.deepStrictEqual(
               decided(config({ auth, syncEnabled, provider, publicProvider })),
@@ -76,18 +76,14 @@ describe("decideRegistrations", () => {
   it("sync off but provider sqlite: the store (session provisioning needs it), no gateway", () => {
     assert.deepStrictEqual(decided(config({ auth: true, syncEnabled: false, provider: "sqlite", publicProvider: "sqlite" })), {
       store: true,
-      gateway: false,
-      admin: true,
-      adminStores: true
+      gateway: false
     })
   })
 
   it("string flags from env count; other values do not; a missing config is off", () => {
     assert.deepStrictEqual(decided(config({ auth: "true", syncEnabled: "true", provider: "sqlite" })), {
       store: true,
-      gateway: true,
-      admin: true,
-      adminStores: true
+      gateway: true
     })
     assert.deepStrictEqual(decided(config({ auth: 1, syncEnabled: true, provider: "sqlite" })), nothing)
     assert.isFalse(decided(config({ auth: true, syncEnabled: "yes", provider: "sqlite" })).gateway)
@@ -99,11 +95,8 @@ describe("decideRegistrations", () => {
   it("prerender (nuxt build): the same registrations, but the database is not opened", () => {
     const selected = config({ auth: true, syncEnabled: true, provider: "sqlite", publicProvider: "sqlite" })
     const atBuild = decideRegistrations(selected, { prerender: true })
-    assert.deepStrictEqual(decided(selected), { store: true, gateway: true, admin: true, adminStores: true })
-    assert.deepStrictEqual(
-      [atBuild.authWorkspaceStore, atBuild.syncGatewayAdapter, atBuild.syncAdminAdapter, atBuild.adminStores, atBuild.openDatabase],
-      [true, true, true, true, false]
-    )
+    assert.deepStrictEqual(decided(selected), { store: true, gateway: true })
+    assert.deepStrictEqual([atBuild.authWorkspaceStore, atBuild.syncGatewayAdapter, atBuild.openDatabase], [true, true, false])
     assert.isTrue(decideRegistrations(selected).openDatabase)
     assert.isTrue(decideRegistrations(selected, { prerender: false }).openDatabase)
     assert.isFalse(decideRegistrations(config({ auth: false, provider: "sqlite" })).openDatabase)

@@ -4,7 +4,8 @@ import { Duration, Effect, TestClock } from "effect"
 import { InvalidInput, NotFound } from "../src/schema/errors.js"
 import type { WorkspaceRole } from "../src/schema/store.js"
 import { AuthWorkspaceStore } from "../src/services/AuthWorkspaceStore.js"
-import { clampInviteLimit, tokenHashesEqual } from "../src/services/workspace/invites.js"
+import { clampInt, Limits } from "../src/schema/limits.js"
+import { tokenHashesEqual } from "../src/services/workspace/invites.js"
 import { countRows, dumpTables, user, userWithWorkspace, wire, withStore } from "./support/workspaceStore.js"
 
 const invite = (
@@ -46,7 +47,9 @@ describe("token hash comparison", () => {
 
   it("clamps list limits to 1..500, 100 by default", () => {
     assert.deepStrictEqual(
-      [undefined, Number.NaN, 0, -5, 1, 2.9, 500, 501, Infinity].map(clampInviteLimit),
+      [undefined, Number.NaN, 0, -5, 1, 2.9, 500, 501, Infinity].map((limit) =>
+        clampInt(limit, Limits.minInviteListLimit, Limits.maxInviteListLimit, Limits.defaultInviteListLimit)
+      ),
       [100, 100, 1, 1, 1, 2, 500, 500, 500]
     )
   })

@@ -9,13 +9,15 @@
  * database as it was before the statement. The child ignores SIGINT/SIGTERM itself: a Ctrl-C at a
  * terminal reaches the whole process group, and the parent decides (and reports 130).
  *
- * `OR3_CLI_TEST_CHILD_DELAY_MS` makes the child wait that long, with the database open, before its
+ * `OR3_CLI_TEST_CHILD_DELAY_MS` makes the child wait, with the database open, before its
  * statements: a test knob, so that the tests can interrupt a long statement deterministically on a
- * small database.
+ * small database. `<ms>` delays every child; a list of `<job>:<ms>` only the jobs it names
+ * (`copy:1500,check:20000`), so that a test can hold backup's check of its copy for long without
+ * holding the copy as long first.
  */
 import * as ChildProcess from "node:child_process"
 import * as Effect from "effect/Effect"
-import { createRequire } from "node:module"
+import { driverPath } from "../layers/Checkpointer.js"
 import { CliError } from "./CliErrors.js"
 
 export interface ChildStatement {
@@ -26,6 +28,8 @@ export interface ChildStatement {
 }
 
 export interface ChildJob {
+  /** What the job does: `vacuum`, `copy` (backup's `VACUUM INTO`) or `check` (of a file). */
+  readonly name: "vacuum" | "copy" | "check"
   /** A path or a `file:` URI (see ReadOnlySqlite). */
   readonly filename: string
   readonly readonly: boolean
@@ -38,7 +42,7 @@ const childSource = `
 process.on("SIGINT", () => {}); process.on("SIGTERM", () => {})
 const Database = require(process.argv[1])
 const job = JSON.parse(process.argv[2])
-const delay = Number(process.env.OR3_CLI_TEST_CHILD_DELAY_MS || 0)
+const delay = job.delayMs
 try {
   const db = new Database(job.filename, { readonly: job.readonly, fileMustExist: true, timeout: job.busyTimeoutMs })
   if (delay > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay)
@@ -51,7 +55,14 @@ try {
 }
 `
 
-const driverPath = () => createRequire(import.meta.url).resolve("better-sqlite3")
+/** The test knob's delay for a job named `name` (see above); 0 when it is unset or names another job. */
+const testDelayMs = (name: ChildJob["name"]): number => {
+  for (const entry of (process.env.OR3_CLI_TEST_CHILD_DELAY_MS ?? "").split(",")) {
+    const [job, ms] = entry.includes(":") ? entry.split(":", 2) : [name, entry]
+    if (job === name) return Number(ms) || 0
+  }
+  return 0
+}
 
 /**
  * Runs the job's statements in one connection of a child process and returns each one's result.
@@ -59,7 +70,14 @@ const driverPath = () => createRequire(import.meta.url).resolve("better-sqlite3"
  */
 export const runInChild = (job: ChildJob): Effect.Effect<ReadonlyArray<unknown>, CliError> =>
   Effect.async<ReadonlyArray<unknown>, CliError>((resume) => {
-    const child = ChildProcess.spawn(process.execPath, ["-e", childSource, driverPath(), JSON.stringify(job)], {
+    // The copy of better-sqlite3 this process loaded, as the checkpoint worker finds it: never one
+    // resolved from this module's location, which inside a bundle is not where the driver is.
+    const driver = driverPath()
+    if (driver === undefined) {
+      return resume(Effect.fail(new CliError({ message: "SQLite: better-sqlite3 is not in Node's module cache" })))
+    }
+    const args = ["-e", childSource, driver, JSON.stringify({ ...job, delayMs: testDelayMs(job.name) })]
+    const child = ChildProcess.spawn(process.execPath, args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, SQLITE_USE_URI: "1" }
     })
@@ -100,6 +118,7 @@ export interface FileCheck {
 export const checkFileInChild = (filename: string, busyTimeoutMs: number): Effect.Effect<FileCheck, CliError> =>
   Effect.map(
     runInChild({
+      name: "check",
       filename,
       readonly: true,
       busyTimeoutMs,

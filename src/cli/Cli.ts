@@ -20,7 +20,6 @@ import { verifyCommand } from "./commands/verify.js"
 import { commands, helpText, refusedBuiltins } from "./help.js"
 
 export const rootCommand = Command.make("or3-sqlite").pipe(
-  Command.withDescription("Operate an OR3 Chat SQLite database (or3-provider-sqlite)"),
   Command.withSubcommands([
     migrateCommand,
     statusCommand,

@@ -15,24 +15,17 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Fs from "node:fs"
 import * as Database from "../layers/Database.js"
-import { newerMigrations, pendingMigrations } from "../layers/Migrations.js"
+import { pendingMigrations, requireKnownSchema } from "../layers/Migrations.js"
 import type { SqliteInfo } from "../layers/Sqlite.js"
-import { SchemaTooNew } from "../schema/errors.js"
 import { CliError } from "./CliErrors.js"
 import * as CliOutput from "./CliOutput.js"
 import { renameLocationError, resolveTarget, type Target } from "./CliTarget.js"
 import * as ReadOnlySqlite from "./ReadOnlySqlite.js"
 
-export const dbOption = Options.text("db").pipe(
-  Options.withDescription(
-    "Database file (overrides OR3_SQLITE_DB_PATH; with OR3_SQLITE_DRIVER=libsql a path or a libSQL URL)"
-  ),
-  Options.optional
-)
+// What each flag means is written once, in help.ts (the only help the CLI prints).
+export const dbOption = Options.text("db").pipe(Options.optional)
 
-export const jsonOption = Options.boolean("json").pipe(
-  Options.withDescription("Print the result as one JSON document on stdout (no progress lines)")
-)
+export const jsonOption = Options.boolean("json")
 
 export const common = { db: dbOption, json: jsonOption }
 
@@ -81,13 +74,9 @@ export const withDatabase = <A, E, R>(
       Effect.provide(Layer.merge(databaseLayer(target, access), CliOutput.layer({ json: flags.json })))
     ))
 
-/** Fails when the database was migrated by a newer release (its ledger names unknown migrations). */
-export const requireKnownSchema = Effect.flatMap(newerMigrations(), (unknown) =>
-  unknown.length > 0 ? Effect.fail(new SchemaTooNew({ unknownMigrations: unknown })) : Effect.void)
-
 /** Fails unless the database is at exactly the schema this version knows (no pending, no newer). */
 export const requireCurrentSchema = Effect.gen(function*() {
-  yield* requireKnownSchema
+  yield* requireKnownSchema()
   const pending = yield* pendingMigrations()
   if (pending.length > 0) {
     return yield* new CliError({

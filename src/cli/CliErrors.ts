@@ -8,18 +8,23 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 
-/** Exit codes, documented in docs/operators.md. */
+/** Exit codes; `exitCodeMeanings` says what each means (the help's table, docs/operators.md). */
 export const ExitCode = {
   ok: 0,
-  /** The command could not do its work (configuration, I/O, SQL, a failed backup check). */
   failed: 1,
-  /** Bad usage: unknown command, bad flag or value. */
   usage: 2,
-  /** `verify` found problems (the findings are the output). */
   findings: 3,
-  /** Interrupted (Ctrl-C, SIGTERM): the running transaction was rolled back. */
   interrupted: 130
 } as const
+
+/** What each exit code means, as `or3-sqlite --help` lists them. */
+export const exitCodeMeanings: Readonly<Record<keyof typeof ExitCode, string>> = {
+  ok: "done",
+  failed: "the command could not do its work (configuration, I/O, SQL, a failed check)",
+  usage: "bad usage (unknown command, bad flag or value)",
+  findings: "verify found problems (they are the output)",
+  interrupted: "interrupted (Ctrl-C, SIGTERM): the unit of work in flight was rolled back, no partial file left"
+}
 
 /** An expected failure with the line the operator reads. */
 export class CliError extends Data.TaggedError("CliError")<{

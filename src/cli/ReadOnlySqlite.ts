@@ -12,6 +12,10 @@
  *   with no `-wal` present (the file was closed cleanly, so nobody has it open), SQLite cannot
  *   create them and the open fails: the file is then opened `immutable=1` (no locks, no WAL), which
  *   is exact for a file nobody writes.
+ *   SQLite reads a `file:` name as a URI only when URI names were turned on before it started:
+ *   better-sqlite3 reads `SQLITE_USE_URI` once, when its native addon loads (at the process's
+ *   first open). Every open here sets it first; a process that opened a database before (without
+ *   it) is refused with `ConfigInvalid` naming `SQLITE_USE_URI`, instead of a bare "unable to open".
  * - A read-only connection cannot remove the `-wal`/`-shm` files it had SQLite create. When they
  *   did not exist before, they are removed afterwards the way SQLite does it: a plain connection
  *   reads once and closes; being the last connection, it deletes both (an empty WAL is checkpointed
@@ -54,8 +58,10 @@ const writable = (path: string) => {
 
 /** How to open `path` read-only, and what to tidy after the last read-only connection closed. */
 export interface ReadOnlyOpen {
-  /** A path, or a `file:` URI with `immutable=1` (needs `SQLITE_USE_URI=1`, set by the CLI entry). */
+  /** A path, or a `file:` URI with `immutable=1` (needs URI names, see `uriNames`). */
   readonly filename: string
+  /** True when `filename` is the `immutable=1` URI (a WAL file no process can have open). */
+  readonly immutable: boolean
   readonly wal: boolean
   /** Removes the `-wal`/`-shm` files this read created, if SQLite agrees nobody else uses them. */
   readonly tidy: () => void
@@ -68,6 +74,7 @@ export const planReadOnly = (path: string): ReadOnlyOpen => {
   const immutable = wal && !hadWal && !writable(Path.dirname(path))
   return {
     filename: immutable ? `${pathToFileURL(path).href}?immutable=1` : path,
+    immutable,
     wal,
     tidy: () => {
       if (!wal || hadWal || hadShm || !writable(path)) return
@@ -86,6 +93,28 @@ export const planReadOnly = (path: string): ReadOnlyOpen => {
   }
 }
 
+/**
+ * Asks for URI names, which takes effect only if the driver's addon has not loaded yet in this
+ * process: set before every open, so that the first one loads it with them.
+ */
+const askForUriNames = () => {
+  process.env.SQLITE_USE_URI ??= "1"
+}
+
+/**
+ * Whether SQLite in this process reads `file:` names as URIs. The probe opens an anonymous
+ * in-memory database read-only; without URI names that is a file that does not exist, and a
+ * read-only open never creates one.
+ */
+const uriNames = (): boolean => {
+  try {
+    new BetterSqlite3("file:?mode=memory", { readonly: true }).close()
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** SqlClient and SqliteInfo over `path`, read-only; the settings come from `OR3_SQLITE_*`. */
 export const layer = (path: string): Layer.Layer<SqlClient.SqlClient | SqliteInfo, ConfigInvalid> =>
   Layer.scopedContext(
@@ -95,6 +124,16 @@ export const layer = (path: string): Layer.Layer<SqlClient.SqlClient | SqliteInf
         try: () => planReadOnly(path),
         catch: (cause) => new ConfigInvalid({ variable: "OR3_SQLITE_DB_PATH", reason: `cannot read ${path}: ${(cause as Error).message}` })
       })
+      askForUriNames()
+      if (plan.immutable && !uriNames()) {
+        return yield* new ConfigInvalid({
+          variable: "SQLITE_USE_URI",
+          reason: `cannot open ${path} read-only: it is a WAL database with no -wal file, in a folder this process cannot ` +
+            "write, which SQLite reads only through a file: URI with immutable=1, and URI names are off here " +
+            "(better-sqlite3 was loaded before SQLITE_USE_URI=1 was set, or it is 0). Run the or3-sqlite CLI, or set " +
+            "SQLITE_USE_URI=1 before the process opens its first database"
+        })
+      }
       // Registered first, so it runs after the connection's own finalizer closed it.
       yield* Effect.addFinalizer(() => Effect.sync(plan.tidy))
       const sql = yield* NodeSqlite.make({ filename: plan.filename, readonly: true, disableWAL: true }).pipe(

@@ -22,8 +22,6 @@ const macrotasks = Scheduler.makeBatched((drain) => void setImmediate(drain))
 const OPS_BEFORE_YIELD = 64
 
 export const runAsProcess = (program: Effect.Effect<number, never, NodeContext.NodeContext>) => {
-  // Read-only opens of WAL files in read-only folders use `file:...?immutable=1` (ReadOnlySqlite).
-  process.env.SQLITE_USE_URI ??= "1"
   NodeRuntime.runMain(
     program.pipe(
       Effect.provide(NodeContext.layer),

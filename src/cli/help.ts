@@ -3,8 +3,11 @@
  * `@effect/cli`: its help colours the text whatever the output is (a pipe, `NO_COLOR`), shows
  * `$ migrate` for `or3-sqlite migrate`, adds its own options (`--wizard`, `--completions`) and a
  * line of boilerplate per option, and has no place for the variables and exit codes an operator
- * needs. Plain text, no escape codes.
+ * needs. Plain text, no escape codes. This is the one place each command and flag is described:
+ * the `@effect/cli` definitions carry no descriptions of their own.
  */
+import { ExitCode, exitCodeMeanings } from "./CliErrors.js"
+
 interface CommandHelp {
   readonly usage: string
   readonly summary: string
@@ -67,13 +70,9 @@ const variables = [
   ["OR3_SQLITE_PRAGMA_SYNCHRONOUS", "FULL (default), NORMAL, EXTRA, OFF"]
 ] as const
 
-const exitCodes = [
-  ["0", "done"],
-  ["1", "the command could not do its work (configuration, I/O, SQL, a failed check)"],
-  ["2", "bad usage (unknown command, bad flag or value)"],
-  ["3", "verify found problems (they are the output)"],
-  ["130", "interrupted (Ctrl-C, SIGTERM): the unit of work in flight was rolled back, no partial file left"]
-] as const
+const exitCodes = (Object.keys(ExitCode) as Array<keyof typeof ExitCode>).map((name) =>
+  [String(ExitCode[name]), exitCodeMeanings[name]] as const
+)
 
 const table = (rows: ReadonlyArray<readonly [string, string]>) => {
   const width = Math.max(...rows.map(([left]) => left.length))

@@ -13,11 +13,12 @@ import * as Effect from "effect/Effect"
 import { appliedMigrations, migrationKey, pendingMigrations } from "../layers/Migrations.js"
 import * as Sqlite from "../layers/Sqlite.js"
 import { databaseLayer } from "./CliDatabase.js"
-import { resolveTarget } from "./CliTarget.js"
+import { resolveTarget, type TargetKind } from "./CliTarget.js"
+import { readPragmas } from "./pragmas.js"
 
 export const DEFAULT_PATH = "./.data/or3.sqlite"
 
-/** The pragmas the layer sets, plus the file's size in pages. */
+/** The pragmas the layer sets, plus the file's size in pages (codes by name, see `pragmas.ts`). */
 const PRAGMAS = ["journal_mode", "synchronous", "busy_timeout", "foreign_keys", "cache_size", "page_size", "page_count"] as const
 
 export interface InspectReport {
@@ -31,18 +32,14 @@ export interface InspectReport {
   readonly rowCounts: ReadonlyArray<readonly [table: string, rows: number]>
 }
 
-/** Describes the database behind `SqlClient`, changing nothing. */
-export const inspect = Effect.gen(function*() {
+/** Describes the database behind `SqlClient` (a target of `kind`), changing nothing. */
+export const inspect = (kind: TargetKind) => Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const info = yield* Sqlite.SqliteInfo
   const pending = yield* pendingMigrations()
   const ledger = yield* appliedMigrations
   const newest = ledger.at(-1)
-  const pragmas = Object.fromEntries(
-    yield* Effect.forEach(PRAGMAS, (name) =>
-      Effect.map(sql.unsafe<Record<string, unknown>>(`PRAGMA ${name}`), (rows) => [name, Object.values(rows[0] ?? {})[0]])
-    )
-  ) as InspectReport["pragmas"]
+  const pragmas = yield* readPragmas(PRAGMAS, kind)
   const tables = yield* sql<{ name: string }>`
     SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
   // Table names come from the database's own catalogue; `sql(name)` quotes them as identifiers.
@@ -59,8 +56,6 @@ export const inspect = Effect.gen(function*() {
   } satisfies InspectReport
 })
 
-const SYNCHRONOUS = ["OFF", "NORMAL", "FULL", "EXTRA"]
-
 /** The report as the lines `npm run inspect` prints. */
 export const render = (report: InspectReport): string => {
   const { pragmas } = report
@@ -71,9 +66,7 @@ export const render = (report: InspectReport): string => {
     `schema    ${report.schemaVersion ?? "(none)"}${
       report.pending.length > 0 ? `  (pending: ${report.pending.join(", ")})` : ""
     }`,
-    `pragmas   journal_mode=${pragmas.journal_mode} synchronous=${
-      SYNCHRONOUS[Number(pragmas.synchronous)] ?? pragmas.synchronous
-    } busy_timeout=${pragmas.busy_timeout} foreign_keys=${pragmas.foreign_keys === 1 ? "on" : "off"} cache_size=${pragmas.cache_size}`,
+    `pragmas   journal_mode=${pragmas.journal_mode} synchronous=${pragmas.synchronous} busy_timeout=${pragmas.busy_timeout} foreign_keys=${pragmas.foreign_keys === 1 ? "on" : "off"} cache_size=${pragmas.cache_size}`,
     `size      ${Number(pragmas.page_count) * Number(pragmas.page_size)} bytes (${pragmas.page_count} pages of ${pragmas.page_size})`,
     `rows`,
     ...report.rowCounts.map(([table, rows]) => `  ${table.padEnd(width)}  ${rows}`)
@@ -87,6 +80,6 @@ export const inspectCommand = (args: ReadonlyArray<string>) =>
     const target = configured.kind === "unset"
       ? yield* resolveTarget(DEFAULT_PATH, "OR3_SQLITE_DB_PATH or the path argument")
       : configured
-    const report = yield* inspect.pipe(Effect.provide(databaseLayer(target, "read")))
+    const report = yield* inspect(target.kind).pipe(Effect.provide(databaseLayer(target, "read")))
     yield* Console.log(render(report))
   })

@@ -20,30 +20,43 @@ export type Heads = ReadonlyMap<string, number>
 /** The heads the replaced database had issued, or why they cannot be read. */
 export type LostHeads = { readonly _tag: "Read"; readonly heads: Heads } | { readonly _tag: "Unreadable"; readonly reason: string }
 
-const headsOf = (db: BetterSqlite3.Database): Heads => {
-  const table = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sync_heads'").get() as { n: number }
-  if (table.n === 0) return new Map()
-  const rows = db.prepare("SELECT workspace_id, head FROM sync_heads").all() as Array<{ workspace_id: string; head: number }>
-  return new Map(rows.map((row) => [row.workspace_id, row.head]))
-}
+/**
+ * The heads of a database by workspace, in id order (none before a migration made `sync_heads`),
+ * through `rows`, which runs one statement on the caller's connection and returns its rows.
+ */
+export const readHeads = <E, R>(rows: <A>(statement: string) => Effect.Effect<ReadonlyArray<A>, E, R>) =>
+  Effect.gen(function*() {
+    const [table] = yield* rows<{ n: number }>(
+      "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sync_heads'"
+    )
+    if (table.n === 0) return new Map() as Heads
+    const heads = yield* rows<{ workspace_id: string; head: number }>(
+      "SELECT workspace_id, head FROM sync_heads ORDER BY workspace_id"
+    )
+    return new Map(heads.map((row) => [row.workspace_id, row.head])) as Heads
+  })
 
 /**
  * Reads the heads of the database at `path` while holding it exclusively: a file another process
  * has open (a server still running) is refused, since it could write after the swap. Closing the
  * last connection folds its WAL back into the file, so nothing of it is lost when it is set aside.
  */
-export const readLostHeads = (path: string): Effect.Effect<LostHeads, CliError> =>
-  Effect.suspend((): Effect.Effect<LostHeads, CliError> => {
-    if (!Fs.existsSync(path)) return Effect.succeed({ _tag: "Unreadable", reason: `no file at ${path}` } as const)
-    let db: BetterSqlite3.Database | undefined
-    try {
-      db = new BetterSqlite3(path, { fileMustExist: true, timeout: 0 })
-      db.pragma("locking_mode = EXCLUSIVE")
-      db.exec("BEGIN EXCLUSIVE")
-      const heads = headsOf(db)
-      db.exec("COMMIT")
-      return Effect.succeed({ _tag: "Read", heads } as const)
-    } catch (error) {
+export const readLostHeads = (path: string): Effect.Effect<LostHeads, CliError> => {
+  if (!Fs.existsSync(path)) return Effect.succeed({ _tag: "Unreadable", reason: `no file at ${path}` } as const)
+  const attempt = <A>(run: () => A) => Effect.try({ try: run, catch: (error) => error })
+  return Effect.acquireUseRelease(
+    attempt(() => new BetterSqlite3(path, { fileMustExist: true, timeout: 0 })),
+    (db) =>
+      Effect.gen(function*() {
+        yield* attempt(() => db.pragma("locking_mode = EXCLUSIVE"))
+        yield* attempt(() => db.exec("BEGIN EXCLUSIVE"))
+        const heads = yield* readHeads((statement) => attempt(() => db.prepare(statement).all() as Array<never>))
+        yield* attempt(() => db.exec("COMMIT"))
+        return { _tag: "Read", heads } as const
+      }),
+    (db) => Effect.sync(() => db.close())
+  ).pipe(
+    Effect.catchAll((error): Effect.Effect<LostHeads, CliError> => {
       const { code, message } = error as { code?: string; message?: string }
       if (code === "SQLITE_BUSY") {
         return Effect.fail(
@@ -51,10 +64,9 @@ export const readLostHeads = (path: string): Effect.Effect<LostHeads, CliError> 
         )
       }
       return Effect.succeed({ _tag: "Unreadable", reason: `${code ?? "error"}: ${message ?? String(error)}` } as const)
-    } finally {
-      db?.close()
-    }
-  })
+    })
+  )
+}
 
 export interface WorkspaceRestore {
   readonly workspaceId: string

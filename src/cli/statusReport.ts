@@ -10,6 +10,7 @@ import { appliedMigrations, migrationKey, newerMigrations, pendingMigrations } f
 import { SqliteInfo } from "../layers/Sqlite.js"
 import { SyncedTables, syncedTableNames } from "../schema/tables.js"
 import type { Target } from "./CliTarget.js"
+import { readPragmas } from "./pragmas.js"
 
 export const STATUS_PRAGMAS = [
   "journal_mode",
@@ -75,27 +76,12 @@ const fileSize = (path: string) => {
   }
 }
 
-/** Pragmas whose values are codes, reported by name as SQLite's documentation names them. */
-const NAMED: Record<string, ReadonlyArray<string>> = {
-  synchronous: ["OFF", "NORMAL", "FULL", "EXTRA"],
-  auto_vacuum: ["NONE", "FULL", "INCREMENTAL"]
-}
-
 /** Gathers the report of the database `target` names. */
 export const gatherStatus = (target: Target) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const info = yield* SqliteInfo
-    const pragmas: Record<string, unknown> = {}
-    for (const name of STATUS_PRAGMAS) {
-      // Names come from the constant list above.
-      const rows = yield* sql.unsafe<Record<string, unknown>>(`PRAGMA ${name}`)
-      const value = rows.length === 0 ? null : Object.values(rows[0])[0]
-      pragmas[name] = NAMED[name]?.[Number(value)] ?? value
-    }
+    const pragmas = yield* readPragmas(STATUS_PRAGMAS, target.kind)
     const local = target.kind === "file"
-    // A read-only connection may have opened a WAL file `immutable`, which reports "delete".
-    if (local && info.settings.journalMode === "WAL") pragmas.journal_mode = "wal"
     const applied = yield* appliedMigrations
     const latest = applied.at(-1)
     const pending = yield* pendingMigrations()

@@ -10,7 +10,6 @@ import * as Effect from "effect/Effect"
 import { appliedMigrations } from "../layers/Migrations.js"
 import { isSqliteVersionBefore, MIN_SAFE_WAL_VERSION, SqliteInfo, type SqliteInfoShape } from "../layers/Sqlite.js"
 import type { AdminWarning, ProviderAdminAction, ProviderAdminAdapter, SyncMaintenanceState } from "../or3/types.js"
-import { NotFound } from "../schema/errors.js"
 import { type GcReport, SyncGateway } from "../services/SyncGateway.js"
 import { maintenanceRetentionSeconds, SyncMaintenance } from "../services/SyncMaintenance.js"
 import { WorkspaceAccessStore } from "../services/WorkspaceAccessStore.js"
@@ -109,9 +108,7 @@ export const makeSyncAdminAdapter = (
     target.kind === "workspace" && target.named
       ? run(
         "SyncAdmin.resolveTarget",
-        Effect.flatMap(WorkspaceAccessStore, (store) => store.getWorkspace({ workspaceId: target.workspaceId })).pipe(
-          Effect.filterOrFail((found) => found !== null, () => new NotFound({ entity: "Workspace", id: target.workspaceId }))
-        )
+        Effect.flatMap(WorkspaceAccessStore, (store) => store.requireWorkspace({ workspaceId: target.workspaceId }))
       )
       : Promise.resolve()
 

@@ -27,15 +27,20 @@ export const appliedMigrations = Effect.gen(function*() {
 /** A migration as every message names it: `NNNN_name`. */
 export const migrationKey = (id: number, name: string) => `${String(id).padStart(4, "0")}_${name}`
 
-/**
- * Ledger entries `record` does not know, as keys: migrations of a newer release. Refuse such a
- * database with `new SchemaTooNew({ unknownMigrations })`, the one wording every caller uses.
- */
+/** Ledger entries `record` does not know, as keys: migrations of a newer release. */
 export const newerMigrations = (record: MigrationRecord = migrations) =>
   Effect.map(appliedMigrations, (applied) => {
     const known = new Set(Object.keys(record).map((key) => Number(key.split("_")[0])))
     return applied.filter((row) => !known.has(row.migration_id)).map((row) => migrationKey(row.migration_id, row.name))
   })
+
+/**
+ * Fails with `SchemaTooNew` (the one wording every caller uses) when a newer release migrated the
+ * database: its ledger names migrations `record` does not know.
+ */
+export const requireKnownSchema = (record: MigrationRecord = migrations) =>
+  Effect.flatMap(newerMigrations(record), (unknown) =>
+    unknown.length > 0 ? Effect.fail(new SchemaTooNew({ unknownMigrations: unknown })) : Effect.void)
 
 /** Migration keys (`NNNN_name`) of `record` that the ledger does not list yet. */
 export const pendingMigrations = (record: MigrationRecord = migrations) =>
@@ -49,8 +54,7 @@ export const pendingMigrations = (record: MigrationRecord = migrations) =>
  * whose ledger names a migration this version does not know: it was written by a newer release.
  */
 export const runMigrations = Effect.fn("Migrations.run")(function*(record: MigrationRecord = migrations) {
-  const unknown = yield* newerMigrations(record)
-  if (unknown.length > 0) return yield* new SchemaTooNew({ unknownMigrations: unknown })
+  yield* requireKnownSchema(record)
   // Each migration fails with its own name; the Migrator turns that into a defect and rolls back.
   const named = Object.fromEntries(
     Object.entries(record).map(([key, effect]) => [

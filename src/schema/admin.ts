@@ -5,11 +5,10 @@
  */
 /// <reference lib="es2024.string" />
 import * as Schema from "effect/Schema"
+import type * as HostAdmin from "../or3/adminTypes.js"
 import { Limits } from "./limits.js"
-import { emailPattern, WorkspaceDescription, WorkspaceName, WorkspaceRole } from "./store.js"
+import { emailPattern, Id, WorkspaceDescription, WorkspaceName, WorkspaceRole } from "./store.js"
 import { BoundedString, NonNegativeInt, TrimmedString } from "./wire.js"
-
-const Id = TrimmedString(Limits.maxIdentifierLength)
 
 /** Optional in the host's types, and sometimes sent as null. */
 const Optional = <A, I>(schema: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(schema))
@@ -79,34 +78,17 @@ export const SettingValue = Schema.String.pipe(
   )
 )
 
+// The results the host's admin pages read are the host's own types (`../or3/adminTypes.ts`),
+// read-only here: one declaration of each shape.
+
 /** A workspace member as the admin pages list it. */
-export interface WorkspaceMemberInfo {
-  readonly userId: string
-  readonly email?: string
-  readonly role: WorkspaceRole
-}
+export type WorkspaceMemberInfo = Readonly<HostAdmin.WorkspaceMemberInfo>
 
 /** A workspace as the admin pages list it; times are epoch milliseconds. */
-export interface WorkspaceSummary {
-  readonly id: string
-  readonly name: string
-  readonly description?: string
-  readonly createdAt: number
-  readonly deleted: boolean
-  readonly deletedAt?: number
-  readonly ownerUserId?: string
-  readonly ownerEmail?: string
-  readonly memberCount: number
-}
+export type WorkspaceSummary = Readonly<HostAdmin.WorkspaceSummary>
 
 /** A user search hit. */
-export interface UserSearchHit {
-  readonly userId: string
-  readonly email?: string
-  readonly displayName?: string
-}
+export type UserSearchHit = Readonly<HostAdmin.AdminUserSearchResult>
 
 /** A deployment admin; `createdAt` (when granted) is epoch milliseconds. */
-export interface AdminUserInfo extends UserSearchHit {
-  readonly createdAt: number
-}
+export type AdminUserInfo = Readonly<HostAdmin.AdminUserInfo>

@@ -64,3 +64,20 @@ export const Limits = {
    */
   maxEpochSeconds: 253_402_300_799
 } as const
+
+/**
+ * A count or page number from the host, clamped as its routes clamp: an integer in `min..max`,
+ * fractions floored; `fallback` when absent or NaN (the host passes `parseInt` of a non-numeric
+ * query on as NaN). An infinite value is clamped to a bound (`listInvites`), or with `infinite:
+ * "fallback"` read as absent (the admin stores): each store's tests pin its reading.
+ */
+export const clampInt = (
+  value: number | null | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+  infinite: "clamp" | "fallback" = "clamp"
+): number =>
+  value === null || value === undefined || Number.isNaN(value) || (infinite === "fallback" && !Number.isFinite(value))
+    ? fallback
+    : Math.min(max, Math.max(min, Math.floor(value)))

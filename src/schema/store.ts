@@ -12,7 +12,8 @@ export type WorkspaceRole = typeof WorkspaceRole.Type
 export const WorkspaceInviteStatus = Schema.Literal("pending", "accepted", "revoked", "expired")
 export type WorkspaceInviteStatus = typeof WorkspaceInviteStatus.Type
 
-const Id = TrimmedString(Limits.maxIdentifierLength)
+/** A user, workspace or invite id as the stores accept it: trimmed, 1..256 characters. */
+export const Id = TrimmedString(Limits.maxIdentifierLength)
 
 /** What an e-mail address looks like here: one `@`, no spaces. */
 export const emailPattern = /^[^\s@]+@[^\s@]+$/

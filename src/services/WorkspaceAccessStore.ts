@@ -22,11 +22,11 @@ import {
 } from "../schema/admin.js"
 import { decodeInput } from "../schema/decode.js"
 import { type InvalidInput, type LastWorkspaceOwner, NotFound } from "../schema/errors.js"
-import { Limits } from "../schema/limits.js"
+import { clampInt, Limits } from "../schema/limits.js"
 import { makeMemberMethods } from "./admin/memberMethods.js"
 import { makeMemberQueries } from "./admin/members.js"
 import { makeSummaryQueries } from "./admin/summaries.js"
-import { clampInt, makeAdminUserQueries } from "./admin/users.js"
+import { makeAdminUserQueries } from "./admin/users.js"
 import { Ids, nowMillis } from "./Ids.js"
 import { storageDefects } from "./workspace/common.js"
 import { makeUserQueries } from "./workspace/users.js"
@@ -47,6 +47,8 @@ export interface WorkspaceAccessStoreShape {
   ) => Effect.Effect<{ readonly items: ReadonlyArray<WorkspaceSummary>; readonly total: number }, InvalidInput>
   /** One workspace, deleted ones included; null when it does not exist. */
   readonly getWorkspace: (input: unknown) => Effect.Effect<WorkspaceSummary | null, InvalidInput>
+  /** Succeeds when the workspace exists, deleted ones included; else `NotFound`. One indexed read. */
+  readonly requireWorkspace: (input: unknown) => Effect.Effect<void, InvalidInput | NotFound>
   /** A new workspace owned by an existing user. */
   readonly createWorkspace: (input: unknown) => Effect.Effect<{ workspaceId: string }, InvalidInput | NotFound>
   /** Marks a workspace deleted at the host's `deletedAt` (ms); idempotent. */
@@ -78,12 +80,13 @@ export const make: Effect.Effect<WorkspaceAccessStoreShape, never, SqlClient.Sql
   /** page ≥ 1 and perPage in 1..100 (20 when absent or NaN), as the host's route clamps them. */
   const listWorkspaces = Effect.fn("WorkspaceAccessStore.listWorkspaces")(function*(raw: unknown) {
     const input = yield* decodeList(raw)
-    const page = clampInt(input.page, 1, Limits.maxAdminPage, 1)
+    const page = clampInt(input.page, 1, Limits.maxAdminPage, 1, "fallback")
     const perPage = clampInt(
       input.perPage,
       Limits.minAdminPageSize,
       Limits.maxAdminPageSize,
-      Limits.defaultAdminPageSize
+      Limits.defaultAdminPageSize,
+      "fallback"
     )
     const filter = { search: input.search ?? "", includeDeleted: input.includeDeleted === true }
     return yield* summaries.list(filter, page, perPage)
@@ -92,6 +95,11 @@ export const make: Effect.Effect<WorkspaceAccessStoreShape, never, SqlClient.Sql
   const getWorkspace = Effect.fn("WorkspaceAccessStore.getWorkspace")(function*(raw: unknown) {
     const { workspaceId } = yield* decodeWorkspace(raw)
     return Option.getOrNull(yield* summaries.get(workspaceId))
+  }, storageDefects)
+
+  const requireWorkspaceMethod = Effect.fn("WorkspaceAccessStore.requireWorkspace")(function*(raw: unknown) {
+    const { workspaceId } = yield* decodeWorkspace(raw)
+    yield* requireWorkspace(workspaceId)
   }, storageDefects)
 
   /** The workspace and its owner's membership; the owner must be an existing user. */
@@ -119,7 +127,7 @@ export const make: Effect.Effect<WorkspaceAccessStoreShape, never, SqlClient.Sql
     yield* sql.withTransaction(Effect.gen(function*() {
       yield* requireWorkspace(input.workspaceId)
       const now = yield* nowMillis
-      yield* summaries.softDelete(input.workspaceId, input.deletedAt, now)
+      yield* workspaces.softDelete(input.workspaceId, input.deletedAt, now)
       yield* workspaces.rehomeActiveUsers(input.workspaceId, now)
     }))
   }, storageDefects)
@@ -137,9 +145,10 @@ export const make: Effect.Effect<WorkspaceAccessStoreShape, never, SqlClient.Sql
   }, storageDefects)
 
   return {
-    ...makeMemberMethods({ sql, users, adminUsers, workspaces, members: makeMemberQueries(sql) }),
+    ...makeMemberMethods({ sql, users, adminUsers, workspaces, members: makeMemberQueries(sql, workspaces) }),
     listWorkspaces,
     getWorkspace,
+    requireWorkspace: requireWorkspaceMethod,
     createWorkspace,
     softDeleteWorkspace,
     restoreWorkspace,

@@ -13,8 +13,9 @@ import { layerSqlMemory } from "../layers/Migrations.js"
 import { SettingKey, SettingValue } from "../schema/admin.js"
 import { decodeInput } from "../schema/decode.js"
 import type { InvalidInput } from "../schema/errors.js"
+import { Id } from "../schema/store.js"
 import { nowMillis } from "./Ids.js"
-import { Id, storageDefects } from "./workspace/common.js"
+import { storageDefects } from "./workspace/common.js"
 
 export interface WorkspaceSettingsStoreShape {
   /** The value, or null when the key was never set. */

@@ -14,8 +14,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
+import { ensureDatabaseDir } from "../../layers/databaseDir.js"
+import { appliedMigrations } from "../../layers/Migrations.js"
 import { SqliteInfo } from "../../layers/Sqlite.js"
-import { migrationsTable } from "../../migrations/index.js"
 import { checkFileInChild, runInChild } from "../ChildStatements.js"
 import { common, requireLocalFile, withDatabase } from "../CliDatabase.js"
 import { CliError } from "../CliErrors.js"
@@ -23,6 +24,7 @@ import { CliOutput, formatBytes } from "../CliOutput.js"
 import { fsync } from "../fsync.js"
 import * as ReadOnlySqlite from "../ReadOnlySqlite.js"
 import { planReadOnly } from "../ReadOnlySqlite.js"
+import { readHeads } from "../restoreFiles.js"
 
 export interface CopyCheck {
   readonly integrity: string
@@ -49,17 +51,9 @@ export const checkCopy = (file: string, busyTimeoutMs = 5000) =>
     const { heads, schemaVersion } = yield* Effect.scoped(
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const [ledger] = yield* sql<{ n: number }>`
-          SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ${migrationsTable}`
-        const [version] = ledger.n === 0
-          ? [{ v: 0 }]
-          : yield* sql<{ v: number | null }>`SELECT max(migration_id) AS v FROM ${sql(migrationsTable)}`
-        const [synced] = yield* sql<{ n: number }>`
-          SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sync_heads'`
-        const rows = synced.n === 0
-          ? []
-          : yield* sql<{ workspace_id: string; head: number }>`SELECT workspace_id, head FROM sync_heads ORDER BY workspace_id`
-        return { schemaVersion: version.v ?? 0, heads: rows.map((row) => ({ workspaceId: row.workspace_id, head: row.head })) }
+        const schemaVersion = (yield* appliedMigrations).at(-1)?.migration_id ?? 0
+        const heads = yield* readHeads(<A>(statement: string) => sql.unsafe<A & object>(statement))
+        return { schemaVersion, heads: [...heads].map(([workspaceId, head]) => ({ workspaceId, head })) }
       }).pipe(Effect.provide(Layer.orDie(ReadOnlySqlite.layer(file))))
     )
     return {
@@ -70,7 +64,7 @@ export const checkCopy = (file: string, busyTimeoutMs = 5000) =>
     } satisfies CopyCheck
   })
 
-const file = Args.file({ name: "file" }).pipe(Args.withDescription("Where to write the copy (must not exist yet)"))
+const file = Args.file({ name: "file" })
 
 export const backupCommand = Command.make("backup", { ...common, file }, (flags) =>
   withDatabase(flags, "read", (source) =>
@@ -83,7 +77,7 @@ export const backupCommand = Command.make("backup", { ...common, file }, (flags)
       if (Fs.existsSync(target)) {
         return yield* new CliError({ message: `${target} exists; backup never overwrites: remove it or pick another name` })
       }
-      Fs.mkdirSync(Path.dirname(target), { recursive: true })
+      yield* ensureDatabaseDir(target, "<file>")
       const partial = `${target}.partial-${process.pid}`
       const started = Date.now()
       const progress = output.progress("backup")
@@ -94,6 +88,7 @@ export const backupCommand = Command.make("backup", { ...common, file }, (flags)
       const cleanup = Effect.sync(() => Fs.rmSync(partial, { force: true }))
       const report = yield* Effect.gen(function*() {
         yield* runInChild({
+          name: "copy",
           filename: planReadOnly(source.location).filename,
           readonly: true,
           busyTimeoutMs: info.settings.busyTimeoutMs,
@@ -122,4 +117,4 @@ export const backupCommand = Command.make("backup", { ...common, file }, (flags)
         report,
         (r) => `${r.file}: ${formatBytes(r.bytes)}, integrity ${r.integrity}, schema ${r.schemaVersion}, ${r.heads.length} workspace head(s)`
       )
-    }))).pipe(Command.withDescription("Write an online, consistent copy of the database to <file> and verify it"))
+    })))

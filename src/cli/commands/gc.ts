@@ -50,13 +50,8 @@ export const gcWorkspaceIds = Effect.flatMap(SqlClient.SqlClient, (sql) =>
     (rows) => rows.map((row) => row.id)
   ))
 
-const retention = Options.text("retention").pipe(
-  Options.withDescription("Keep this much history: seconds, or 30d / 12h / 90m / 2w (between 1h and 365d)")
-)
-const workspace = Options.text("workspace").pipe(
-  Options.withDescription("Only this workspace (default: all non-deleted ones and any with sync state)"),
-  Options.optional
-)
+const retention = Options.text("retention")
+const workspace = Options.text("workspace").pipe(Options.optional)
 
 /**
  * `OR3_CLI_TEST_GC_BATCH_DELAY_MS`: a test knob. Each batch waits this long before its COMMIT, so
@@ -66,16 +61,20 @@ const testDelay = Number(process.env.OR3_CLI_TEST_GC_BATCH_DELAY_MS ?? 0)
 
 type Table = "change_log" | "tombstones"
 
-/** Rows GC may walk in each workspace: its superseded change-log entries and its tombstones. */
-const rowCounts = (ids: ReadonlyArray<string>) =>
+/**
+ * Rows GC may walk in each of `ids`: its superseded change-log entries (compaction removes only
+ * those) and its tombstones. Counted for `only`, or grouped over every workspace: never with the
+ * ids bound as variables, of which SQLite takes 32,766 per statement.
+ */
+export const gcRowCounts = (ids: ReadonlyArray<string>, only: Option.Option<string>) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const count = (rows: ReadonlyArray<{ workspace_id: string; n: number }>) => new Map(rows.map((r) => [r.workspace_id, r.n]))
+    const scope = Option.match(only, { onNone: () => sql`1 = 1`, onSome: (id) => sql`workspace_id = ${id}` })
     const log = count(yield* sql<{ workspace_id: string; n: number }>`
-      SELECT workspace_id, count(*) AS n FROM change_log
-      WHERE workspace_id IN ${sql.in(ids)} AND superseded = 1 GROUP BY workspace_id`)
+      SELECT workspace_id, count(*) AS n FROM change_log WHERE ${scope} AND superseded = 1 GROUP BY workspace_id`)
     const tombs = count(yield* sql<{ workspace_id: string; n: number }>`
-      SELECT workspace_id, count(*) AS n FROM tombstones WHERE workspace_id IN ${sql.in(ids)} GROUP BY workspace_id`)
+      SELECT workspace_id, count(*) AS n FROM tombstones WHERE ${scope} GROUP BY workspace_id`)
     return new Map(ids.map((id) => [id, { change_log: log.get(id) ?? 0, tombstones: tombs.get(id) ?? 0 }]))
   })
 
@@ -92,7 +91,7 @@ export const gcCommand = Command.make("gc", { ...common, retention, workspace },
         if (Option.isSome(flags.workspace) && !all.includes(flags.workspace.value)) {
           return yield* new CliError({ message: `unknown workspace ${flags.workspace.value} (no workspace row and no sync state)` })
         }
-        const counts = ids.length === 0 ? new Map() : yield* rowCounts(ids)
+        const counts = yield* gcRowCounts(ids, flags.workspace)
         const total = [...counts.values()].reduce((n, c) => n + c.change_log + c.tombstones, 0)
         const progress = output.progress("gc")
         let done = 0
@@ -135,4 +134,4 @@ export const gcCommand = Command.make("gc", { ...common, retention, workspace },
         yield* progress.finish(`${ids.length} workspace(s) done (${total} rows looked at)`)
         yield* output.result(report, render)
       }).pipe(Effect.provide(SyncGateway.Default)))
-  })).pipe(Command.withDescription("Collect sync history older than the retention window (the adapter's GC rules, batched)"))
+  }))

@@ -8,10 +8,10 @@ import { Command, Options } from "@effect/cli"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Fs from "node:fs"
-import { appliedMigrations, pendingMigrations, runMigrations } from "../../layers/Migrations.js"
+import { appliedMigrations, pendingMigrations, requireKnownSchema, runMigrations } from "../../layers/Migrations.js"
 import { SqliteInfo } from "../../layers/Sqlite.js"
 import { migrations } from "../../migrations/index.js"
-import { common, requireKnownSchema, withDatabase } from "../CliDatabase.js"
+import { common, withDatabase } from "../CliDatabase.js"
 import * as CliOutput from "../CliOutput.js"
 import { resolveTarget } from "../CliTarget.js"
 
@@ -35,7 +35,7 @@ const render = (report: MigrateReport) =>
     ? `${report.database}: up to date (schema ${report.schemaVersion})`
     : [`${report.database}: applied ${report.applied.length}:`, ...report.applied.map((key) => `  ${key}`), `schema ${report.schemaVersion}`].join("\n")
 
-const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("List the pending migrations; change nothing"))
+const dryRun = Options.boolean("dry-run")
 
 export const migrateCommand = Command.make("migrate", { ...common, dryRun }, (flags) =>
   Effect.gen(function*() {
@@ -55,7 +55,7 @@ export const migrateCommand = Command.make("migrate", { ...common, dryRun }, (fl
       Effect.gen(function*() {
         const output = yield* CliOutput.CliOutput
         const info = yield* SqliteInfo
-        yield* requireKnownSchema
+        yield* requireKnownSchema()
         const pending = yield* pendingMigrations()
         const applied = flags.dryRun ? [] : yield* runMigrations()
         const latest = (yield* appliedMigrations).at(-1)
@@ -70,4 +70,4 @@ export const migrateCommand = Command.make("migrate", { ...common, dryRun }, (fl
           render
         )
       }))
-  })).pipe(Command.withDescription("Apply pending migrations (--dry-run lists them without applying)"))
+  }))

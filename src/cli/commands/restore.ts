@@ -15,7 +15,8 @@ import * as Option from "effect/Option"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { ensureDatabaseDir } from "../../layers/databaseDir.js"
-import { common, requireKnownSchema, requireLocalFile } from "../CliDatabase.js"
+import { requireKnownSchema } from "../../layers/Migrations.js"
+import { common, requireLocalFile } from "../CliDatabase.js"
 import { CliError, ExitCode } from "../CliErrors.js"
 import * as CliOutput from "../CliOutput.js"
 import { resolveTarget } from "../CliTarget.js"
@@ -43,12 +44,9 @@ const render = (r: RestoreReport) =>
     "Devices that synced with the replaced database rebuild from a snapshot on their next pull."
   ].join("\n")
 
-const backupArg = Args.file({ name: "backup" }).pipe(Args.withDescription("The backup to restore (from or3-sqlite backup)"))
+const backupArg = Args.file({ name: "backup" })
 
-const minHead = Options.integer("min-head").pipe(
-  Options.withDescription("The highest version the replaced database may have issued, when it cannot be read"),
-  Options.optional
-)
+const minHead = Options.integer("min-head").pipe(Options.optional)
 
 const usage = (message: string) => new CliError({ message, exitCode: ExitCode.usage })
 
@@ -77,7 +75,7 @@ export const restoreCommand = Command.make("restore", { ...common, backup: backu
         message: `the backup failed its check (integrity: ${check.integrity}; foreign key violations: ${check.foreignKeyViolations}); nothing was changed`
       })
     }
-    yield* Effect.provide(requireKnownSchema, ReadOnlySqlite.layer(backup))
+    yield* Effect.provide(requireKnownSchema(), ReadOnlySqlite.layer(backup))
     if (check.schemaVersion === 0) return yield* new CliError({ message: `${backup} is not an or3-provider-sqlite database` })
 
     yield* progress.update("reading the heads of the database it replaces", 1, 3)
@@ -116,4 +114,4 @@ export const restoreCommand = Command.make("restore", { ...common, backup: backu
       } satisfies RestoreReport,
       render
     )
-  })).pipe(Command.withDescription("Restore a backup in place of the database (server stopped); devices rebuild"))
+  }))

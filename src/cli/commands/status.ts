@@ -41,4 +41,4 @@ export const statusCommand = Command.make("status", common, (flags) =>
       const output = yield* CliOutput
       const report = yield* gatherStatus(target)
       yield* output.result(report, renderStatus)
-    }))).pipe(Command.withDescription("Show the schema, SQLite version, pragmas, file sizes and each workspace's sync state"))
+    })))

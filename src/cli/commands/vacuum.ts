@@ -11,9 +11,10 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { Command } from "@effect/cli"
 import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
+import { requireKnownSchema } from "../../layers/Migrations.js"
 import { SqliteInfo } from "../../layers/Sqlite.js"
 import { runInChild } from "../ChildStatements.js"
-import { common, requireKnownSchema, requireLocalFile, withDatabase } from "../CliDatabase.js"
+import { common, requireLocalFile, withDatabase } from "../CliDatabase.js"
 import { CliOutput, formatBytes } from "../CliOutput.js"
 
 export interface VacuumReport {
@@ -54,7 +55,7 @@ export const vacuumCommand = Command.make("vacuum", common, (flags) =>
   withDatabase(flags, "write", (target) =>
     Effect.gen(function*() {
       yield* requireLocalFile(target, "vacuum")
-      yield* requireKnownSchema
+      yield* requireKnownSchema()
       const info = yield* SqliteInfo
       const output = yield* CliOutput
       const path = target.location
@@ -66,6 +67,7 @@ export const vacuumCommand = Command.make("vacuum", common, (flags) =>
       const started = Date.now()
       const wal = info.settings.journalMode === "WAL"
       const [, checkpoint] = yield* runInChild({
+        name: "vacuum",
         filename: path,
         readonly: false,
         busyTimeoutMs: info.settings.busyTimeoutMs,
@@ -90,4 +92,4 @@ export const vacuumCommand = Command.make("vacuum", common, (flags) =>
       }
       yield* progress.finish(`done in ${report.durationMs} ms`)
       yield* output.result(report, render)
-    }))).pipe(Command.withDescription("Rebuild the database file to reclaim the space GC freed (takes the write lock while it runs)"))
+    })))

@@ -82,4 +82,4 @@ export const verifyCommand = Command.make("verify", common, (flags) =>
       const report: VerifyReport = { ok: findings.length === 0, integrity, workspaces, findings }
       yield* output.result(report, render)
       if (!report.ok) return yield* new FindingsFound({ count: findings.length })
-    }))).pipe(Command.withDescription("Check integrity, foreign keys and that rows/tombstones equal a replay of the change log"))
+    })))

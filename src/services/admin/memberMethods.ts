@@ -39,8 +39,8 @@ export const UNKNOWN_PROVIDER = "custom"
 
 export const makeMemberMethods = ({ adminUsers, members, sql, users, workspaces }: MemberMethodDeps): MemberMethods => {
   /**
-   * The user `upsertMember` means (contract 3): an e-mail finds the earliest user with it, or a new
-   * user with that e-mail and no account. Anything else is tried as a provider user id (on the
+   * The user `upsertMember` means (contract 3): an e-mail finds a user with it (one who signs in
+   * first, see `findByEmail`), or a new user with that e-mail and no account. Anything else is tried as a provider user id (on the
    * named provider, else on any), then as a user id; if nothing matches, a user is created with
    * an account (`provider`, or `custom`) for that id, so their first sign-in finds the membership.
    */
@@ -77,7 +77,7 @@ export const makeMemberMethods = ({ adminUsers, members, sql, users, workspaces 
       }
       const now = yield* nowMillis
       const userId = yield* resolveUser(input, now)
-      if (Option.isSome(yield* members.roleOf(input.workspaceId, userId))) {
+      if (Option.isSome(yield* workspaces.membershipRole(input.workspaceId, userId))) {
         yield* members.setRole(input.workspaceId, userId, input.role)
       } else {
         yield* members.insert(input.workspaceId, userId, input.role, now)

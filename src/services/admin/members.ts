@@ -13,18 +13,18 @@ import { LastWorkspaceOwner, NotFound } from "../../schema/errors.js"
 import type { WorkspaceRole } from "../../schema/store.js"
 import { nowMillis } from "../Ids.js"
 import { WorkspaceRole as RoleSchema } from "../workspace/common.js"
+import type { WorkspaceQueries } from "../workspace/workspaces.js"
 
 const MemberRequest = Schema.Struct({ workspaceId: Schema.String, userId: Schema.String })
 
 const MemberRow = Schema.Struct({ userId: Schema.String, email: Schema.NullOr(Schema.String), role: RoleSchema })
 
-export const makeMemberQueries = (sql: SqlClient.SqlClient) => {
-  const roleRow = SqlSchema.findOne({
-    Request: MemberRequest,
-    Result: Schema.Struct({ role: RoleSchema }),
-    execute: ({ userId, workspaceId }) =>
-      sql`SELECT role FROM workspace_members WHERE workspace_id = ${workspaceId} AND user_id = ${userId}`
-  })
+/**
+ * The membership queries of the admin stores; a member's role is read the way the workspace
+ * queries read it for any membership (`membershipRole`), deleted workspace or not.
+ */
+export const makeMemberQueries = (sql: SqlClient.SqlClient, workspaces: Pick<WorkspaceQueries, "membershipRole">) => {
+  const roleOf = workspaces.membershipRole
 
   /** The earliest owner other than `userId`: who becomes primary owner when `userId` stops being one. */
   const otherOwner = SqlSchema.findOne({
@@ -45,9 +45,6 @@ export const makeMemberQueries = (sql: SqlClient.SqlClient) => {
           WHERE m.workspace_id = ${workspaceId}
           ORDER BY m.created_at, m.user_id`
   })
-
-  const roleOf = (workspaceId: string, userId: string) =>
-    Effect.map(roleRow({ workspaceId, userId }), Option.map((row) => row.role))
 
   /**
    * `userId` stops being an owner: refused when no other owner is left; otherwise, if `userId` was
@@ -100,7 +97,7 @@ export const makeMemberQueries = (sql: SqlClient.SqlClient) => {
         role: row.role
       })))
 
-  return { roleOf, setRole, remove, insert, listMembers }
+  return { setRole, remove, insert, listMembers }
 }
 
 export type MemberQueries = ReturnType<typeof makeMemberQueries>

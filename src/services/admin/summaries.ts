@@ -85,16 +85,11 @@ export const makeSummaryQueries = (sql: SqlClient.SqlClient) => {
   const exists = (workspaceId: string) =>
     Effect.map(sql`SELECT 1 FROM workspaces WHERE id = ${workspaceId}`, (rows) => rows.length > 0)
 
-  /** Marks a live workspace deleted at `deletedAt`; an already deleted one keeps its first time. */
-  const softDelete = (workspaceId: string, deletedAt: number, now: number) =>
-    sql`UPDATE workspaces SET deleted = 1, deleted_at = ${deletedAt}, updated_at = ${now}
-        WHERE id = ${workspaceId} AND deleted = 0`
-
   const restore = (workspaceId: string, now: number) =>
     sql`UPDATE workspaces SET deleted = 0, deleted_at = NULL, updated_at = ${now}
         WHERE id = ${workspaceId} AND deleted = 1`
 
-  return { get, list, exists, softDelete, restore }
+  return { get, list, exists, restore }
 }
 
 export type SummaryQueries = ReturnType<typeof makeSummaryQueries>

@@ -7,7 +7,7 @@ import * as SqlSchema from "@effect/sql/SqlSchema"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { Limits } from "../../schema/limits.js"
+import { clampInt, Limits } from "../../schema/limits.js"
 import type { UserSearchHit } from "../../schema/admin.js"
 
 const UserRow = Schema.Struct({
@@ -24,10 +24,6 @@ export const userHit = (row: typeof UserRow.Type): UserSearchHit => ({
   ...(row.email === null ? {} : { email: row.email }),
   ...(row.displayName === null ? {} : { displayName: row.displayName })
 })
-
-/** An integer in `min..max`; `fallback` when absent or not a finite number. */
-export const clampInt = (value: number | null | undefined, min: number, max: number, fallback: number): number =>
-  value === null || value === undefined || !Number.isFinite(value) ? fallback : Math.min(max, Math.max(min, Math.floor(value)))
 
 /** `%text%` for LIKE, with `%`, `_` and the escape character itself matched literally (`ESCAPE '\'`). */
 export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
@@ -57,17 +53,26 @@ export const makeAdminUserQueries = (sql: SqlClient.SqlClient) => {
             input.limit,
             Limits.minUserSearchLimit,
             Limits.maxUserSearchLimit,
-            Limits.defaultUserSearchLimit
+            Limits.defaultUserSearchLimit,
+            "fallback"
           )
         }),
         (rows) => rows.map(userHit)
       )
 
-  /** The earliest user with this (normalized) e-mail: e-mails are not unique across providers. */
+  /**
+   * The user with this (normalized) e-mail: e-mails are not unique across providers. A user who
+   * signs in wins over one without an account: an add-by-e-mail of an unknown address leaves a
+   * stand-in user, and when that person signs in later, the sign-in makes a second user; every
+   * later add must find that one. Among equals, the earliest.
+   */
   const findByEmail = SqlSchema.findOne({
     Request: Schema.String,
     Result: UserIdRow,
-    execute: (email) => sql`SELECT id AS userId FROM users WHERE email = ${email} ORDER BY created_at, id LIMIT 1`
+    execute: (email) =>
+      sql`SELECT id AS userId FROM users WHERE email = ${email}
+          ORDER BY EXISTS (SELECT 1 FROM auth_accounts a WHERE a.user_id = users.id) DESC, created_at, id
+          LIMIT 1`
   })
 
   /** The user of the earliest account with this provider user id, on any provider. */

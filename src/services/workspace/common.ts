@@ -1,17 +1,12 @@
 /**
- * Pieces shared by the AuthWorkspaceStore modules: the id schema, row codecs and the boundary that
+ * Pieces shared by the AuthWorkspaceStore modules: row codecs and the boundary that
  * turns storage failures into defects (the store's error channels list only client errors).
  */
 import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { Limits } from "../../schema/limits.js"
 import { WorkspaceRole } from "../../schema/store.js"
-import { TrimmedString } from "../../schema/wire.js"
-
-/** A user, workspace or invite id as the store accepts it: trimmed, 1..256 characters. */
-export const Id = TrimmedString(Limits.maxIdentifierLength)
 
 /** A SQLite 0/1 column as a boolean. */
 export const SqliteBoolean = Schema.transform(Schema.Literal(0, 1), Schema.Boolean, {

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { decodeInput } from "../../schema/decode.js"
 import { InvalidInput, NotFound } from "../../schema/errors.js"
+import { clampInt, Limits } from "../../schema/limits.js"
 import {
   AcceptInviteInput,
   ConsumeInviteInput,
@@ -22,7 +23,7 @@ import {
 import type { AuthWorkspaceStoreShape } from "../AuthWorkspaceStore.js"
 import { nowMillis } from "../Ids.js"
 import { storageDefects } from "./common.js"
-import { clampInviteLimit, type InviteQueries } from "./invites.js"
+import type { InviteQueries } from "./invites.js"
 import { normalizeDisplayName, type UserQueries } from "./users.js"
 import type { WorkspaceQueries } from "./workspaces.js"
 
@@ -63,7 +64,7 @@ export const makeInviteMethods = ({ invites, sql, users, workspaces }: InviteMet
 
   const listInvites = Effect.fn("AuthWorkspaceStore.listInvites")(function*(raw: unknown) {
     const input = yield* decodeList(raw)
-    const limit = clampInviteLimit(input.limit)
+    const limit = clampInt(input.limit, Limits.minInviteListLimit, Limits.maxInviteListLimit, Limits.defaultInviteListLimit)
     return yield* sql.withTransaction(Effect.gen(function*() {
       yield* invites.expireOverdue(input.workspaceId, yield* nowMillis)
       return yield* invites.list({ workspaceId: input.workspaceId, status: input.status, limit })

@@ -77,12 +77,6 @@ const stateFailure = (invite: WorkspaceInviteRecord, now: number) =>
     ? "expired" as const
     : undefined
 
-/** `listInvites`' limit: an integer in 1..500, 100 when absent or not a number. */
-export const clampInviteLimit = (limit: number | undefined): number =>
-  limit === undefined || Number.isNaN(limit)
-    ? Limits.defaultInviteListLimit
-    : Math.min(Limits.maxInviteListLimit, Math.max(Limits.minInviteListLimit, Math.floor(limit)))
-
 export type InviteLookup =
   | { readonly ok: true; readonly invite: WorkspaceInviteRecord }
   | { readonly ok: false; readonly reason: InviteFailureReason }

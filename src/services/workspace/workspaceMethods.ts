@@ -8,10 +8,10 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { decodeInput } from "../../schema/decode.js"
 import { Forbidden, NotFound } from "../../schema/errors.js"
-import { CreateWorkspaceInput, UpdateWorkspaceInput, UserWorkspace } from "../../schema/store.js"
+import { CreateWorkspaceInput, Id, UpdateWorkspaceInput, UserWorkspace } from "../../schema/store.js"
 import type { AuthWorkspaceStoreShape } from "../AuthWorkspaceStore.js"
 import { nowMillis } from "../Ids.js"
-import { Id, storageDefects } from "./common.js"
+import { storageDefects } from "./common.js"
 import type { UserQueries } from "./users.js"
 import { defaultWorkspaceName, type WorkspaceQueries, type WorkspaceRef } from "./workspaces.js"
 
@@ -142,7 +142,7 @@ export const makeWorkspaceMethods = ({ sql, users, workspaces }: WorkspaceMethod
         return yield* new Forbidden({ ...input, action: "workspace.remove", reason: "only the owner can remove a workspace" })
       }
       const now = yield* nowMillis
-      yield* workspaces.softDelete(input.workspaceId, now)
+      yield* workspaces.softDelete(input.workspaceId, now, now)
       yield* workspaces.rehomeActiveUsers(input.workspaceId, now)
     }))
   }, storageDefects)

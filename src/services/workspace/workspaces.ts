@@ -57,8 +57,7 @@ export const makeWorkspaceQueries = (sql: SqlClient.SqlClient, ids: IdsShape) =>
           WHERE m.workspace_id = ${workspaceId} AND m.user_id = ${userId} AND w.deleted = 0`
   })
 
-  /** The role of any membership, whether or not the workspace is deleted. */
-  const membershipRole = SqlSchema.findOne({
+  const membershipRoleRow = SqlSchema.findOne({
     Request: UserWorkspaceRequest,
     Result: RoleRow,
     execute: ({ userId, workspaceId }) =>
@@ -96,6 +95,10 @@ export const makeWorkspaceQueries = (sql: SqlClient.SqlClient, ids: IdsShape) =>
           ORDER BY w.created_at, w.id`
   })
 
+  /** The role of any membership, whether or not the workspace is deleted (the admin stores' view). */
+  const membershipRole = (workspaceId: string, userId: string) =>
+    Effect.map(membershipRoleRow({ userId, workspaceId }), Option.map((row) => row.role))
+
   /** Inserts a workspace and its owner's membership; returns the new id. */
   const insert = Effect.fnUntraced(function*(
     input: { readonly ownerUserId: string; readonly name: string; readonly description: string | null },
@@ -130,8 +133,8 @@ export const makeWorkspaceQueries = (sql: SqlClient.SqlClient, ids: IdsShape) =>
     role: WorkspaceRole,
     now: number
   ) {
-    const current = yield* membershipRole({ userId, workspaceId })
-    const granted = Option.isSome(current) ? higherRole(current.value.role, role) : role
+    const current = yield* membershipRole(workspaceId, userId)
+    const granted = Option.isSome(current) ? higherRole(current.value, role) : role
     yield* sql`INSERT INTO workspace_members ${
       sql.insert({ workspace_id: workspaceId, user_id: userId, role: granted, created_at: now })
     } ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role`
@@ -144,8 +147,13 @@ export const makeWorkspaceQueries = (sql: SqlClient.SqlClient, ids: IdsShape) =>
       : sql`UPDATE workspaces SET name = ${name}, description = ${description}, updated_at = ${now}
             WHERE id = ${workspaceId}`
 
-  const softDelete = (workspaceId: string, now: number) =>
-    sql`UPDATE workspaces SET deleted = 1, deleted_at = ${now}, updated_at = ${now} WHERE id = ${workspaceId}`
+  /**
+   * Marks a live workspace deleted at `deletedAt` (the host's time for an admin, `now` for an
+   * owner); an already deleted one keeps its first time.
+   */
+  const softDelete = (workspaceId: string, deletedAt: number, now: number) =>
+    sql`UPDATE workspaces SET deleted = 1, deleted_at = ${deletedAt}, updated_at = ${now}
+        WHERE id = ${workspaceId} AND deleted = 0`
 
   /**
    * Points every user whose active workspace is `workspaceId` at their earliest remaining
@@ -160,6 +168,7 @@ export const makeWorkspaceQueries = (sql: SqlClient.SqlClient, ids: IdsShape) =>
     findLive,
     roleOf: (input: { readonly userId: string; readonly workspaceId: string }) =>
       Effect.map(roleOf(input), Option.map((row) => row.role)),
+    membershipRole,
     validActive,
     earliestMembership,
     listForUser,

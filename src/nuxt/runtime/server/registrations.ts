@@ -5,14 +5,13 @@
 import type { Or3 } from "or3-provider-sqlite"
 
 export interface Registrations {
-  /** Register the AuthWorkspaceStore (and start the provider at all). */
+  /**
+   * Register the AuthWorkspaceStore, and with it the sync ProviderAdminAdapter, the admin store
+   * provider and the deployment-admin checker (and start the provider at all).
+   */
   readonly authWorkspaceStore: boolean
   /** Register the SyncGatewayAdapter. */
   readonly syncGatewayAdapter: boolean
-  /** Register the sync ProviderAdminAdapter. */
-  readonly syncAdminAdapter: boolean
-  /** Register the admin store provider and the deployment-admin checker. */
-  readonly adminStores: boolean
   /** Open (and migrate) the database now; never while Nitro prerenders pages at build time. */
   readonly openDatabase: boolean
   /** Configuration problems worth a log line; none of them stops the registrations. */
@@ -33,10 +32,10 @@ const providerName = (value: unknown) => (typeof value === "string" ? value : un
  *   `sync.enabled` (contract 5.7 and 10; the older provider missed this case).
  * - The gateway only when sync is also enabled, so the host's strict validator and its
  *   maintenance scheduler see it exactly when sync runs on SQLite.
- * - The admin adapter whenever the store is registered: its status and GC actions concern the
- *   same database, and the host shows it under the configured sync provider.
- * - The admin stores and the deployment-admin checker whenever the store is registered: the host
- *   finds both through `sync.provider`, and they read the same users and workspaces.
+ * - The admin adapter, the admin stores and the deployment-admin checker with the store: the
+ *   adapter's status and GC actions concern the same database, and the host shows it under the
+ *   configured sync provider; the host finds the stores and the checker through `sync.provider`,
+ *   and they read the same users and workspaces.
  * - The database is opened whenever something is registered, except under `prerender`: `nuxt
  *   build` runs the plugins on the build machine to prerender pages, where the registrations are
  *   still made (the host's validator may run) but the runtime database must not be created.
@@ -48,8 +47,6 @@ export const decideRegistrations = (
   const none: Registrations = {
     authWorkspaceStore: false,
     syncGatewayAdapter: false,
-    syncAdminAdapter: false,
-    adminStores: false,
     openDatabase: false,
     warnings: []
   }
@@ -70,8 +67,6 @@ export const decideRegistrations = (
   return {
     authWorkspaceStore: true,
     syncGatewayAdapter: isOn(config?.sync?.enabled),
-    syncAdminAdapter: true,
-    adminStores: true,
     openDatabase: options.prerender !== true,
     warnings
   }

@@ -49,19 +49,17 @@ const plugin: Or3.NitroPluginLike = defineNitroPlugin(async (nitroApp) => {
   if (decision.syncGatewayAdapter) {
     registerSyncGatewayAdapter({ id: SQLITE_PROVIDER_ID, order: REGISTRY_ORDER, create: () => provider.syncGatewayAdapter })
   }
-  if (decision.syncAdminAdapter) registerProviderAdminAdapter(provider.syncAdminAdapter)
-  if (decision.adminStores) {
-    // The host calls these factories on every request: they hand out the same objects.
-    registerAdminStoreProvider({
-      id: SQLITE_PROVIDER_ID,
-      order: REGISTRY_ORDER,
-      createWorkspaceAccessStore: () => provider.workspaceAccessStore,
-      createWorkspaceSettingsStore: () => provider.workspaceSettingsStore,
-      createAdminUserStore: () => provider.adminUserStore,
-      getCapabilities: () => ({ ...ADMIN_STORE_CAPABILITIES })
-    })
-    registerDeploymentAdminChecker(SQLITE_PROVIDER_ID, () => provider.deploymentAdminChecker)
-  }
+  registerProviderAdminAdapter(provider.syncAdminAdapter)
+  // The host calls these factories on every request: they hand out the same objects.
+  registerAdminStoreProvider({
+    id: SQLITE_PROVIDER_ID,
+    order: REGISTRY_ORDER,
+    createWorkspaceAccessStore: () => provider.workspaceAccessStore,
+    createWorkspaceSettingsStore: () => provider.workspaceSettingsStore,
+    createAdminUserStore: () => provider.adminUserStore,
+    getCapabilities: () => ({ ...ADMIN_STORE_CAPABILITIES })
+  })
+  registerDeploymentAdminChecker(SQLITE_PROVIDER_ID, () => provider.deploymentAdminChecker)
   if (!decision.openDatabase) return
   nitroApp.hooks.hook("close", () => provider.dispose())
 
