@@ -8,9 +8,10 @@
  * ratio = contender/floor for rates and floor/contender for latencies, so higher is better.
  *
  *   node bench/run.mjs [--reps=5] [--warmup=1] [--sync=NORMAL,FULL] [--batches=200] [--polls=2000]
- *                      [--contenders=floor,service,facade] [--compare=<another build's dist/>]
- * `--compare` adds `service@compare` and `facade@compare`, the same contenders from another build
- * of the package (e.g. a worktree of an older commit), so before and after share one run.
+ *                      [--contenders=floor,service,facade] [--compare=<name>:<dist/>,...]
+ * `--compare=before:/work/old/dist` adds `service@before` and `facade@before`, the same contenders
+ * from another build of the package (e.g. a worktree of an older commit), so before and after
+ * share one run; several builds may be named, separated by commas.
  * It imports the built package (dist/): `npm run bench` builds first.
  */
 import Database from "better-sqlite3"
@@ -83,10 +84,11 @@ const openers = {
     const floor = openRawFloor({ Database, path, synchronous })
     return { push: (b) => floor.push(b), pull: (r) => floor.pull(r), close: async () => floor.close() }
   },
-  ...(await packageOpeners(new URL("../dist", import.meta.url).pathname, "")),
-  ...(args.compare ? await packageOpeners(resolve(args.compare), "@compare") : {})
+  ...(await packageOpeners(new URL("../dist", import.meta.url).pathname, ""))
 }
-const contenders = (args.contenders ?? `floor,service,facade${args.compare ? ",service@compare,facade@compare" : ""}`).split(",")
+const compared = (args.compare ?? "").split(",").filter((entry) => entry !== "").map((entry) => entry.split(":"))
+for (const [name, dist] of compared) Object.assign(openers, await packageOpeners(resolve(dist), `@${name}`))
+const contenders = (args.contenders ?? ["floor", "service", "facade", ...compared.flatMap(([name]) => [`service@${name}`, `facade@${name}`])].join(",")).split(",")
 
 const lines = []
 const table = []

@@ -7,7 +7,7 @@
  * - `withTransaction` is `BEGIN IMMEDIATE`, the program, `COMMIT` (or `ROLLBACK`), with savepoints
  *   when nested, the same contract as `@effect/sql`'s, without a scope, a clock read and a span per
  *   transaction: the span exists only when a tracer is installed (`Spans.ts`);
- * - `directValues` lets the hot paths run a statement outside a transaction without the template
+ * - a direct path (`directValuesOf`, which DirectSql uses) runs a statement without the template
  *   pipeline (compile, span, acquire) that costs ~25 us per statement here.
  *
  * Who may use the connection: a transaction holds it from BEGIN to COMMIT, across the yields of its

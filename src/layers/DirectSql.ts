@@ -39,7 +39,7 @@ export const currentObserver = FiberRef.unsafeMake<((sql: string, params: Readon
   undefined
 )
 
-
+/** Direct statements over `sql`: its direct path when it has one (BetterSqliteClient), else as above. */
 export const make = (sql: SqlClient.SqlClient): DirectSql => {
   const direct = directValuesOf(sql)
   const values = (text: string, params: ReadonlyArray<unknown>) =>

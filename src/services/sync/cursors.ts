@@ -4,6 +4,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import * as DirectSql from "../../layers/DirectSql.js"
 import { traced } from "../../layers/Spans.js"
 import { decodeInput } from "../../schema/decode.js"
 import { CursorRegressed, Forbidden, InvalidInput, Unauthenticated } from "../../schema/errors.js"
@@ -12,13 +13,18 @@ import { nowMillis } from "../Ids.js"
 
 const decodeRequest = decodeInput(UpdateCursorRequest, "cursor")
 
-interface CursorRow {
-  user_id: string
-  version: number
-}
+/** The workspace's head, and the device's cursor row when it has one (its owner and version). */
+const selectState = `
+  SELECT (SELECT head FROM sync_heads WHERE workspace_id = ?), c.user_id, c.version
+  FROM (SELECT 1) LEFT JOIN device_cursors c ON c.workspace_id = ? AND c.device_id = ?`
+
+const upsertCursor = `
+  INSERT INTO device_cursors (workspace_id, device_id, user_id, version, updated_at) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (workspace_id, device_id) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at`
 
 export const makeCursors = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
+  const direct = DirectSql.make(sql)
 
   /**
    * Moves a device cursor forward. GC deletes a workspace's newest entries only up to the lowest
@@ -36,13 +42,14 @@ export const makeCursors = Effect.gen(function*() {
     const { workspaceId } = request.scope
     const { deviceId, version } = request
     yield* sql.withTransaction(Effect.gen(function*() {
-      const [head] = yield* sql<{ head: number }>`SELECT head FROM sync_heads WHERE workspace_id = ${workspaceId}`
-      if (version > (head?.head ?? 0)) {
+      const [[head, owner, stored]] = yield* direct.values<readonly [number | null, string | null, number | null]>(
+        selectState,
+        [workspaceId, workspaceId, deviceId]
+      )
+      if (version > (head ?? 0)) {
         return yield* new InvalidInput({ field: "cursor.version", reason: "Cursor exceeds workspace version" })
       }
-      const [stored] = yield* sql<CursorRow>`
-        SELECT user_id, version FROM device_cursors WHERE workspace_id = ${workspaceId} AND device_id = ${deviceId}`
-      if (stored !== undefined && stored.user_id !== session.userId) {
+      if (owner !== null && owner !== session.userId) {
         return yield* new Forbidden({
           userId: session.userId,
           workspaceId,
@@ -50,14 +57,10 @@ export const makeCursors = Effect.gen(function*() {
           reason: "Device cursor belongs to another user"
         })
       }
-      if (stored !== undefined && version < stored.version) {
-        return yield* new CursorRegressed({ deviceId, current: stored.version, requested: version })
+      if (stored !== null && version < stored) {
+        return yield* new CursorRegressed({ deviceId, current: stored, requested: version })
       }
-      const now = yield* nowMillis
-      yield* sql`
-        INSERT INTO device_cursors (workspace_id, device_id, user_id, version, updated_at)
-        VALUES (${workspaceId}, ${deviceId}, ${session.userId}, ${version}, ${now})
-        ON CONFLICT (workspace_id, device_id) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at`
+      yield* direct.values(upsertCursor, [workspaceId, deviceId, session.userId, version, yield* nowMillis])
     }))
   }, Effect.catchTag("SqlError", Effect.die), traced("SyncGateway.updateCursor"))
 
