@@ -10,13 +10,13 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { layerSqlMemory } from "../layers/Migrations.js"
 import { type AdminUserInfo, GrantAdminInput, SearchUsersInput, type UserSearchHit, UserRef } from "../schema/admin.js"
 import { decodeInput } from "../schema/decode.js"
 import { type InvalidInput, NotFound } from "../schema/errors.js"
 import { Identity } from "../schema/store.js"
 import { makeAdminUserQueries, userHit } from "./admin/users.js"
 import { Ids, nowMillis } from "./Ids.js"
+import { onTestDatabase, withRandomIds } from "./serviceLayers.js"
 import { storageDefects } from "./workspace/common.js"
 import { makeUserQueries } from "./workspace/users.js"
 
@@ -116,10 +116,12 @@ export class AdminUserStore extends Context.Tag("or3-provider-sqlite/services/Ad
     .effect(AdminUserStore, make)
 
   /** Needs a (migrated) SqlClient. */
-  static readonly Default: Layer.Layer<AdminUserStore, never, SqlClient.SqlClient> = AdminUserStore
-    .DefaultWithoutDependencies.pipe(Layer.provide(Ids.Default))
+  static readonly Default: Layer.Layer<AdminUserStore, never, SqlClient.SqlClient> = withRandomIds(
+    AdminUserStore.DefaultWithoutDependencies
+  )
 
   /** A private, migrated in-memory database with sequential ids; the SqlClient is exposed too. */
-  static readonly Test: Layer.Layer<AdminUserStore | SqlClient.SqlClient> = AdminUserStore.DefaultWithoutDependencies
-    .pipe(Layer.provide(Ids.Test), Layer.provideMerge(layerSqlMemory), Layer.orDie)
+  static readonly Test: Layer.Layer<AdminUserStore | SqlClient.SqlClient> = onTestDatabase(
+    AdminUserStore.DefaultWithoutDependencies
+  )
 }

@@ -8,7 +8,6 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { layerSqlMemory } from "../layers/Migrations.js"
 import { decodeInput } from "../schema/decode.js"
 import type { Forbidden, InvalidInput, NotFound } from "../schema/errors.js"
 import { GetOrCreateUserInput, Identity } from "../schema/store.js"
@@ -30,6 +29,7 @@ import type {
   WorkspaceRole
 } from "../schema/store.js"
 import { Ids, nowMillis } from "./Ids.js"
+import { onTestDatabase, withRandomIds } from "./serviceLayers.js"
 import { storageDefects } from "./workspace/common.js"
 import { makeInviteMethods } from "./workspace/inviteMethods.js"
 import { makeInviteQueries } from "./workspace/invites.js"
@@ -138,17 +138,15 @@ export class AuthWorkspaceStore extends Context.Tag("or3-provider-sqlite/service
     Layer.effect(AuthWorkspaceStore, make)
 
   /** The store with random ids; needs a (migrated) SqlClient. */
-  static readonly Default: Layer.Layer<AuthWorkspaceStore, never, SqlClient.SqlClient> = AuthWorkspaceStore
-    .DefaultWithoutDependencies.pipe(Layer.provide(Ids.Default))
+  static readonly Default: Layer.Layer<AuthWorkspaceStore, never, SqlClient.SqlClient> = withRandomIds(
+    AuthWorkspaceStore.DefaultWithoutDependencies
+  )
 
   /**
    * A private, migrated in-memory database with sequential ids; the SqlClient is exposed too, so a
    * test can look at (or sabotage) the tables.
    */
-  static readonly Test: Layer.Layer<AuthWorkspaceStore | SqlClient.SqlClient> = AuthWorkspaceStore
-    .DefaultWithoutDependencies.pipe(
-      Layer.provide(Ids.Test),
-      Layer.provideMerge(layerSqlMemory),
-      Layer.orDie
-    )
+  static readonly Test: Layer.Layer<AuthWorkspaceStore | SqlClient.SqlClient> = onTestDatabase(
+    AuthWorkspaceStore.DefaultWithoutDependencies
+  )
 }

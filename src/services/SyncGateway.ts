@@ -7,7 +7,6 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { layerSqlMemory } from "../layers/Migrations.js"
 import { traced } from "../layers/Spans.js"
 import type {
   CursorRegressed,
@@ -18,6 +17,7 @@ import type {
 } from "../schema/errors.js"
 import type { PullResponse, PushResult, SessionUser, SnapshotResponse } from "../schema/wire.js"
 import { Ids } from "./Ids.js"
+import { onTestDatabase, withRandomIds } from "./serviceLayers.js"
 import { makeCursors } from "./sync/cursors.js"
 import { makeGc } from "./sync/gc.js"
 import { makePull } from "./sync/pull.js"
@@ -104,13 +104,12 @@ export class SyncGateway extends Context.Tag("or3-provider-sqlite/services/SyncG
     .effect(SyncGateway, make)
 
   /** Needs a (migrated) SqlClient; ids are random UUIDs. */
-  static readonly Default: Layer.Layer<SyncGateway, never, SqlClient.SqlClient> = SyncGateway
-    .DefaultWithoutDependencies.pipe(Layer.provide(Ids.Default))
+  static readonly Default: Layer.Layer<SyncGateway, never, SqlClient.SqlClient> = withRandomIds(
+    SyncGateway.DefaultWithoutDependencies
+  )
 
   /** A private migrated in-memory database with sequential ids; the SqlClient is exposed too. */
-  static readonly Test: Layer.Layer<SyncGateway | SqlClient.SqlClient> = SyncGateway.DefaultWithoutDependencies.pipe(
-    Layer.provide(Ids.Test),
-    Layer.provideMerge(layerSqlMemory),
-    Layer.orDie
+  static readonly Test: Layer.Layer<SyncGateway | SqlClient.SqlClient> = onTestDatabase(
+    SyncGateway.DefaultWithoutDependencies
   )
 }

@@ -7,9 +7,9 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { layerSqlMemory } from "../layers/Migrations.js"
 import { Limits } from "../schema/limits.js"
 import { nowMillis } from "./Ids.js"
+import { onTestDatabase } from "./serviceLayers.js"
 
 export interface SyncMaintenanceState {
   readonly enabled: boolean
@@ -101,8 +101,7 @@ export class SyncMaintenance extends Context.Tag("or3-provider-sqlite/services/S
   static readonly Default: Layer.Layer<SyncMaintenance, never, SqlClient.SqlClient> = Layer.effect(SyncMaintenance, make)
 
   /** A private, migrated in-memory database; the SqlClient is exposed too. */
-  static readonly Test: Layer.Layer<SyncMaintenance | SqlClient.SqlClient> = SyncMaintenance.Default.pipe(
-    Layer.provideMerge(layerSqlMemory),
-    Layer.orDie
+  static readonly Test: Layer.Layer<SyncMaintenance | SqlClient.SqlClient> = onTestDatabase(
+    SyncMaintenance.Default
   )
 }

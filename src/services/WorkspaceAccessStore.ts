@@ -9,7 +9,6 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { layerSqlMemory } from "../layers/Migrations.js"
 import {
   CreateWorkspaceAdminInput,
   ListWorkspacesInput,
@@ -28,6 +27,7 @@ import { makeMemberQueries } from "./admin/members.js"
 import { makeSummaryQueries } from "./admin/summaries.js"
 import { makeAdminUserQueries } from "./admin/users.js"
 import { Ids, nowMillis } from "./Ids.js"
+import { onTestDatabase, withRandomIds } from "./serviceLayers.js"
 import { storageDefects } from "./workspace/common.js"
 import { makeUserQueries } from "./workspace/users.js"
 import { makeWorkspaceQueries } from "./workspace/workspaces.js"
@@ -165,14 +165,12 @@ export class WorkspaceAccessStore extends Context.Tag("or3-provider-sqlite/servi
     Layer.effect(WorkspaceAccessStore, make)
 
   /** The store with random ids; needs a (migrated) SqlClient. */
-  static readonly Default: Layer.Layer<WorkspaceAccessStore, never, SqlClient.SqlClient> = WorkspaceAccessStore
-    .DefaultWithoutDependencies.pipe(Layer.provide(Ids.Default))
+  static readonly Default: Layer.Layer<WorkspaceAccessStore, never, SqlClient.SqlClient> = withRandomIds(
+    WorkspaceAccessStore.DefaultWithoutDependencies
+  )
 
   /** A private, migrated in-memory database with sequential ids; the SqlClient is exposed too. */
-  static readonly Test: Layer.Layer<WorkspaceAccessStore | SqlClient.SqlClient> = WorkspaceAccessStore
-    .DefaultWithoutDependencies.pipe(
-      Layer.provide(Ids.Test),
-      Layer.provideMerge(layerSqlMemory),
-      Layer.orDie
-    )
+  static readonly Test: Layer.Layer<WorkspaceAccessStore | SqlClient.SqlClient> = onTestDatabase(
+    WorkspaceAccessStore.DefaultWithoutDependencies
+  )
 }

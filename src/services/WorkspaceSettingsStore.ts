@@ -9,12 +9,12 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { layerSqlMemory } from "../layers/Migrations.js"
 import { SettingKey, SettingValue } from "../schema/admin.js"
 import { decodeInput } from "../schema/decode.js"
 import type { InvalidInput } from "../schema/errors.js"
 import { Id } from "../schema/store.js"
 import { nowMillis } from "./Ids.js"
+import { onTestDatabase } from "./serviceLayers.js"
 import { storageDefects } from "./workspace/common.js"
 
 export interface WorkspaceSettingsStoreShape {
@@ -96,6 +96,7 @@ export class WorkspaceSettingsStore extends Context.Tag("or3-provider-sqlite/ser
     WorkspaceSettingsStore.DefaultWithoutDependencies
 
   /** A private, migrated in-memory database; the SqlClient is exposed too. */
-  static readonly Test: Layer.Layer<WorkspaceSettingsStore | SqlClient.SqlClient> = WorkspaceSettingsStore
-    .DefaultWithoutDependencies.pipe(Layer.provideMerge(layerSqlMemory), Layer.orDie)
+  static readonly Test: Layer.Layer<WorkspaceSettingsStore | SqlClient.SqlClient> = onTestDatabase(
+    WorkspaceSettingsStore.DefaultWithoutDependencies
+  )
 }
