@@ -6,12 +6,12 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import { traced } from "../../layers/Spans.js"
 import { decodeInput } from "../../schema/decode.js"
 import { Limits } from "../../schema/limits.js"
 import { SyncedTables, type SyncedTableName } from "../../schema/tables.js"
 import { GcRequest } from "../../schema/wire.js"
 import { nowMillis } from "../Ids.js"
-import { traced } from "../../layers/Spans.js"
 import type { GcOptions, GcReport } from "../SyncGateway.js"
 
 type OnBatch = NonNullable<GcOptions["onBatch"]>
@@ -181,8 +181,10 @@ export const makeGc = Effect.gen(function*() {
           SELECT pk, server_version FROM ${rowTable}
           WHERE workspace_id = ${workspaceId} AND pk IN ${sql.in(tombs.map((t) => t.pk))}`
         const rowVersion = new Map(rows.map((r) => [r.pk, r.server_version]))
-        const stale = tombs.filter((t) => (rowVersion.get(t.pk) ?? -1) > t.server_version)
-        const forgotten = guards.minWatermark === null ? tombs.filter((t) => !stale.includes(t)) : []
+        const stale: Array<(typeof tombs)[number]> = []
+        const winning: typeof stale = []
+        for (const t of tombs) ((rowVersion.get(t.pk) ?? -1) > t.server_version ? stale : winning).push(t)
+        const forgotten = guards.minWatermark === null ? winning : []
         const doomed = [...stale, ...forgotten]
         if (doomed.length === 0) continue
         yield* sql`

@@ -11,8 +11,8 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
-import { traced } from "../../layers/Spans.js"
 import * as DirectSql from "../../layers/DirectSql.js"
+import { traced } from "../../layers/Spans.js"
 import { decodeInput } from "../../schema/decode.js"
 import { InvalidInput } from "../../schema/errors.js"
 import { isSyncedTable, userOwnedTable } from "../../schema/tables.js"

@@ -6,9 +6,9 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
-import { traced } from "../../layers/Spans.js"
 import type * as Types from "effect/Types"
 import * as DirectSql from "../../layers/DirectSql.js"
+import { traced } from "../../layers/Spans.js"
 import { decodeInput } from "../../schema/decode.js"
 import { InvalidInput } from "../../schema/errors.js"
 import { Limits } from "../../schema/limits.js"
@@ -62,6 +62,9 @@ const insertEntries = DirectSql.multiRow(14, (values) => `
   INSERT OR FAIL INTO change_log (workspace_id, server_version, table_name, pk, op, payload_json, clock, hlc,
     device_id, op_id, owner_user_id, prior_version, created_at, superseded)
   VALUES ${values}`)
+
+/** Where `superseded` is in an entry's values: the last of `insertEntries`' columns. */
+const SUPERSEDED = insertEntries.columns - 1
 
 /** Marks the entries of the given versions superseded: their keys have a new winner. */
 const supersede = `
@@ -157,7 +160,7 @@ export const makePush = Effect.gen(function*() {
     }
     if (entries.length > 0) {
       for (let i = 0; i < entries.length; i++) {
-        if (current(entryStates[i])!.serverVersion !== entries[i][1]) entries[i][13] = 1
+        if (current(entryStates[i])!.serverVersion !== entries[i][1]) entries[i][SUPERSEDED] = 1
       }
       const replaced: Array<number> = []
       for (const state of states.values()) {

@@ -5,8 +5,8 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
-import { traced } from "../../layers/Spans.js"
 import * as Option from "effect/Option"
+import { traced } from "../../layers/Spans.js"
 import { decodeInput } from "../../schema/decode.js"
 import { Forbidden, InvalidInput, SnapshotExpired, Unauthenticated } from "../../schema/errors.js"
 import { Limits } from "../../schema/limits.js"
