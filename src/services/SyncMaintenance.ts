@@ -16,7 +16,7 @@ export interface SyncMaintenanceState {
   readonly state: "idle" | "running" | "failed"
   readonly lastRun?: string
   readonly lastError?: string
-  /** Change-log entries older than the maintenance retention window (candidates for GC). */
+  /** Superseded change-log entries older than the maintenance retention window: what history GC may delete. */
   readonly backlog?: number
 }
 
@@ -33,7 +33,7 @@ export interface SyncMaintenanceShape {
 
 /**
  * The window of the maintenance passes, seconds: the host's longest retention (365 days), the
- * fixed window the existing provider uses. The backlog counts entries older than it.
+ * fixed window the existing provider uses. The backlog counts the superseded entries older than it.
  */
 export const maintenanceRetentionSeconds = Limits.maxRetentionSeconds
 
@@ -71,8 +71,10 @@ export const make: Effect.Effect<SyncMaintenanceShape, never, SqlClient.SqlClien
   }).pipe(Effect.orDie, Effect.withSpan("SyncMaintenance.begin"))
 
   /**
-   * The backlog: change-log entries of every workspace older than the maintenance window. A range
-   * count on `change_log_created`, so it reads index entries of old rows only, never the log.
+   * The backlog: what history GC may delete, i.e. superseded change-log entries of every workspace
+   * older than the maintenance window (GC keeps every key's current winner, docs/sync.md; entries a
+   * live snapshot still pins are counted too). An index range (`change_log_created` for the age, or
+   * `change_log_superseded`), never a scan of the log.
    */
   const complete = Effect.fn("SyncMaintenance.complete")(function*(lastRun: string) {
     yield* ensureRow
@@ -80,7 +82,7 @@ export const make: Effect.Effect<SyncMaintenanceShape, never, SqlClient.SqlClien
     const cutoff = now - maintenanceRetentionSeconds * 1000
     yield* sql`
       UPDATE sync_maintenance SET state = 'idle', last_run = ${lastRun}, last_error = NULL,
-        backlog = (SELECT count(*) FROM change_log WHERE created_at < ${cutoff}), updated_at = ${now}
+        backlog = (SELECT count(*) FROM change_log WHERE superseded = 1 AND created_at < ${cutoff}), updated_at = ${now}
       WHERE id = 1`
   }, Effect.orDie)
 
