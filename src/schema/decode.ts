@@ -6,6 +6,7 @@
  * levels overflowed the stack (a 500 for the whole request instead of one refused op).
  */
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { InvalidInput } from "./errors.js"
@@ -124,9 +125,18 @@ export const describeParseError = (error: ParseResult.ParseError, root: string) 
   return { field: [root, ...path.map(String)].join("."), reason: message }
 }
 
-/** `Schema.decodeUnknown` that fails with `InvalidInput`; `root` names the argument in messages. */
+/**
+ * Decodes `input` with `schema`, failing with `InvalidInput`; `root` names the argument in messages.
+ * The decode runs synchronously when the function is called (every schema here is synchronous):
+ * through `Schema.decodeUnknown`, as an Effect, a small request cost ~5 us, against ~1 us here, on
+ * every call of every method.
+ */
 export const decodeInput = <A, I>(schema: Schema.Schema<A, I, never>, root: string) => {
-  const decode = Schema.decodeUnknown(schema, { errors: "first", onExcessProperty: "ignore" })
-  return (input: unknown): Effect.Effect<A, InvalidInput> =>
-    Effect.mapError(decode(input), (error) => new InvalidInput(describeParseError(error, root)))
+  const decode = Schema.decodeUnknownEither(schema, { errors: "first", onExcessProperty: "ignore" })
+  return (input: unknown): Effect.Effect<A, InvalidInput> => {
+    const result = decode(input)
+    return Either.isRight(result)
+      ? Effect.succeed(result.right)
+      : Effect.fail(new InvalidInput(describeParseError(result.left, root)))
+  }
 }
