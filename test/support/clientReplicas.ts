@@ -20,6 +20,7 @@
  */
 import type { SnapshotItem, SyncChange } from "../../src/schema/wire.js"
 import { compareRevision, compareText, type Revision } from "../../src/services/sync/revision.js"
+import type { GeneratedOp } from "../reliability/fixtures/ops.mjs"
 
 export type ReplicaKind = "or3-2026-02" | "contract"
 
@@ -40,17 +41,8 @@ export interface LocalTomb {
   readonly opId: string | undefined
 }
 
-export interface PendingOp {
-  readonly id: string
-  readonly tableName: string
-  readonly operation: "put" | "delete"
-  readonly pk: string
-  readonly payload?: Record<string, unknown>
-  readonly stamp: { readonly deviceId: string; readonly opId: string; readonly hlc: string; readonly clock: number }
-  readonly createdAt: number
-  readonly attempts: number
-  readonly status: "pending"
-}
+/** An outbox op as the OR3 client queues it: the shape the reliability suites generate too. */
+export type PendingOp = GeneratedOp
 
 export const keyOf = (tableName: string, pk: string) => `${tableName}/${pk}`
 
