@@ -7,7 +7,7 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import { appliedMigrations } from "../layers/Migrations.js"
+import { appliedMigrations, migrationKey } from "../layers/Migrations.js"
 import { isSqliteVersionBefore, MIN_SAFE_WAL_VERSION, SqliteInfo, type SqliteInfoShape } from "../layers/Sqlite.js"
 import type { AdminWarning, ProviderAdminAction, ProviderAdminAdapter, SyncMaintenanceState } from "../or3/types.js"
 import { type GcReport, SyncGateway } from "../services/SyncGateway.js"
@@ -155,7 +155,7 @@ export const makeSyncAdminAdapter = (
           synchronous: info.settings.synchronous,
           sqliteVersion: info.sqliteVersion,
           schemaVersion: latest?.migration_id ?? 0,
-          latestMigration: latest === undefined ? null : `${String(latest.migration_id).padStart(4, "0")}_${latest.name}`,
+          latestMigration: latest === undefined ? null : migrationKey(latest.migration_id, latest.name),
           maintenance: state
         },
         warnings: statusWarnings(info, state),
