@@ -55,6 +55,19 @@ describe("messages", () => {
       assert.deepStrictEqual(Fs.readdirSync(dir).sort(), ["notes.txt"])
     }), CLI_TIMEOUT)
 
+  it.scopedLive("backup and vacuum refuse a database that is not a local file, before opening it", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const memory = yield* cli(["backup", Path.join(dir, "copy.sqlite"), "--db", ":memory:"])
+      assert.strictEqual(memory.code, 1, memory.stderr)
+      assert.match(memory.stderr, /^or3-sqlite: backup works on a local database file, not an in-memory database/)
+      // Nothing listens on the discard port: opening the database would fail with a connection error.
+      const remote = yield* cli(["vacuum"], { OR3_SQLITE_DRIVER: "libsql", OR3_SQLITE_LIBSQL_URL: "http://127.0.0.1:9" })
+      assert.strictEqual(remote.code, 1, remote.stderr)
+      assert.match(remote.stderr, /^or3-sqlite: vacuum works on a local database file; for a remote sqld\/Turso primary/)
+      assert.deepStrictEqual(Fs.readdirSync(dir), [])
+    }), CLI_TIMEOUT)
+
   it.scopedLive("backup to a folder that cannot be created (under /proc) fails at once and names it", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir

@@ -63,15 +63,23 @@ export const databaseLayer = (target: Target, access: Access): Layer.Layer<CliDa
   )
 }
 
-/** Runs `program(target)` with the command's database and output. */
+/**
+ * Runs `program(target)` with the command's database and output. A command that works on a local
+ * database file only (backup, vacuum) names itself in `localFileOnly`: any other target is refused
+ * before anything is opened.
+ */
 export const withDatabase = <A, E, R>(
   flags: CommonFlags,
   access: Access,
-  program: (target: Target) => Effect.Effect<A, E, R>
+  program: (target: Target) => Effect.Effect<A, E, R>,
+  localFileOnly?: string
 ) =>
   Effect.flatMap(resolveTarget(Option.getOrUndefined(flags.db)), (target) =>
-    program(target).pipe(
-      Effect.provide(Layer.merge(databaseLayer(target, access), CliOutput.layer({ json: flags.json })))
+    Effect.zipRight(
+      localFileOnly === undefined ? Effect.void : requireLocalFile(target, localFileOnly),
+      program(target).pipe(
+        Effect.provide(Layer.merge(databaseLayer(target, access), CliOutput.layer({ json: flags.json })))
+      )
     ))
 
 /** Fails unless the database is at exactly the schema this version knows (no pending, no newer). */

@@ -18,7 +18,7 @@ import { ensureDatabaseDir } from "../../layers/databaseDir.js"
 import { appliedMigrations } from "../../layers/Migrations.js"
 import { SqliteInfo } from "../../layers/Sqlite.js"
 import { checkFileInChild, runInChild } from "../ChildStatements.js"
-import { common, requireLocalFile, withDatabase } from "../CliDatabase.js"
+import { common, withDatabase } from "../CliDatabase.js"
 import { CliError } from "../CliErrors.js"
 import { CliOutput, formatBytes } from "../CliOutput.js"
 import { fsync } from "../fsync.js"
@@ -69,7 +69,6 @@ const file = Args.file({ name: "file" })
 export const backupCommand = Command.make("backup", { ...common, file }, (flags) =>
   withDatabase(flags, "read", (source) =>
     Effect.gen(function*() {
-      yield* requireLocalFile(source, "backup")
       const sql = yield* SqlClient.SqlClient
       const info = yield* SqliteInfo
       const output = yield* CliOutput
@@ -117,4 +116,4 @@ export const backupCommand = Command.make("backup", { ...common, file }, (flags)
         report,
         (r) => `${r.file}: ${formatBytes(r.bytes)}, integrity ${r.integrity}, schema ${r.schemaVersion}, ${r.heads.length} workspace head(s)`
       )
-    })))
+    }), "backup"))

@@ -14,7 +14,7 @@ import * as Fs from "node:fs"
 import { requireKnownSchema } from "../../layers/Migrations.js"
 import { SqliteInfo } from "../../layers/Sqlite.js"
 import { runInChild } from "../ChildStatements.js"
-import { common, requireLocalFile, withDatabase } from "../CliDatabase.js"
+import { common, withDatabase } from "../CliDatabase.js"
 import { CliOutput, formatBytes } from "../CliOutput.js"
 
 export interface VacuumReport {
@@ -54,7 +54,6 @@ const render = (r: VacuumReport) =>
 export const vacuumCommand = Command.make("vacuum", common, (flags) =>
   withDatabase(flags, "write", (target) =>
     Effect.gen(function*() {
-      yield* requireLocalFile(target, "vacuum")
       yield* requireKnownSchema()
       const info = yield* SqliteInfo
       const output = yield* CliOutput
@@ -92,4 +91,4 @@ export const vacuumCommand = Command.make("vacuum", common, (flags) =>
       }
       yield* progress.finish(`done in ${report.durationMs} ms`)
       yield* output.result(report, render)
-    })))
+    }), "vacuum"))
