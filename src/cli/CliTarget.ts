@@ -6,8 +6,8 @@
  */
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import { type Driver, driverFromEnv } from "../layers/Database.js"
+import { MEMORY_PATH, optionalString } from "../layers/SqliteConfig.js"
 import { ConfigInvalid } from "../schema/errors.js"
 
 export type TargetKind =
@@ -30,12 +30,10 @@ export interface Target {
   readonly given: string | undefined
 }
 
+/** An optional variable, trimmed. */
 const variable = (name: string) =>
-  Config.string(name).pipe(
-    Config.option,
-    Config.map(Option.filter((value) => value.trim() !== "")),
-    Config.map(Option.map((value) => value.trim())),
-    Config.map(Option.getOrUndefined),
+  optionalString(name).pipe(
+    Config.map((value) => value?.trim()),
     Effect.mapError((error) => new ConfigInvalid({ variable: name, reason: error.message }))
   )
 
@@ -51,7 +49,7 @@ export const resolveTarget = (given: string | undefined, flag = "--db"): Effect.
       const location = given ?? fromEnv
       const source = given === undefined ? "OR3_SQLITE_DB_PATH" : flag
       if (location === undefined) return { driver, kind: "unset", location: "", source, given }
-      return { driver, kind: location === ":memory:" ? "memory" : "file", location, source, given }
+      return { driver, kind: location === MEMORY_PATH ? "memory" : "file", location, source, given }
     }
     const libsqlUrl = yield* variable("OR3_SQLITE_LIBSQL_URL")
     const tursoUrl = yield* variable("OR3_SQLITE_TURSO_URL")
@@ -67,7 +65,7 @@ export const resolveTarget = (given: string | undefined, flag = "--db"): Effect.
     return parsed._tag === "File"
       ? { driver, kind: "file", location: parsed.path, source, given }
       : parsed._tag === "Memory"
-      ? { driver, kind: "memory", location: ":memory:", source, given }
+      ? { driver, kind: "memory", location: MEMORY_PATH, source, given }
       : { driver, kind: "remote", location: url, source, given }
   })
 

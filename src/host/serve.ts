@@ -16,7 +16,8 @@ import * as Layer from "effect/Layer"
 import { randomUUID } from "node:crypto"
 import { providerLayer } from "../facades/createSqliteProvider.js"
 import { makeSqliteProvider } from "../facades/SqliteProvider.js"
-import { parseDriver } from "../layers/Database.js"
+import { driverFromEnv } from "../layers/Database.js"
+import { optionalString } from "../layers/SqliteConfig.js"
 import { bearerAuthenticator, parseHostTokens, randomToken, type TokenGrant } from "./bearerAuth.js"
 import { createReferenceHost } from "./createReferenceHost.js"
 import { MUTATION_INTENT_HEADER, MUTATION_INTENT_VALUE } from "./guards.js"
@@ -56,24 +57,30 @@ const curlExamples = (url: string, token: string, workspaceId: string): Array<st
 }
 
 /**
- * The database `npm start` opens: the configured one, else `./.data/or3.sqlite`. With libSQL a
- * URL wins over a path (a path would stand for `file:<path>` and override it).
+ * The database `npm start` opens: the configured one (read from `settings`, as the provider reads
+ * it), else `./.data/or3.sqlite`. With libSQL a URL wins over a path (a path would stand for
+ * `file:<path>` and override it).
  */
-const database = async (env: NodeJS.ProcessEnv): Promise<{ path?: string; display: string }> => {
-  const driver = await Effect.runPromise(Effect.either(parseDriver(env.OR3_SQLITE_DRIVER)))
-  const libsqlUrl = env.OR3_SQLITE_LIBSQL_URL?.trim() || env.OR3_SQLITE_TURSO_URL?.trim()
-  if (driver._tag === "Right" && driver.right === "libsql" && libsqlUrl) {
-    // What the log may show: a file path, or the server without credentials. (Libsql.js loads the
-    // libSQL client, so only when chosen.)
-    const { parseLibsqlUrl } = await import("../layers/Libsql.js")
-    const target = await Effect.runPromise(Effect.either(parseLibsqlUrl(libsqlUrl)))
-    if (target._tag === "Left") return { display: "libSQL (OR3_SQLITE_LIBSQL_URL)" }
-    const where = target.right
-    return { display: `libSQL ${where._tag === "File" ? where.path : where._tag === "Remote" ? where.display : ":memory:"}` }
-  }
-  const path = env.OR3_SQLITE_DB_PATH?.trim() || DEFAULT_DB_PATH
-  return { path, display: path }
-}
+const database = (settings: ConfigProvider.ConfigProvider): Promise<{ path?: string; display: string }> =>
+  Effect.runPromise(
+    Effect.gen(function*() {
+      const driver = yield* Effect.either(driverFromEnv)
+      if (driver._tag === "Right" && driver.right === "libsql") {
+        // What the log may show: a file path, or the server without credentials. (Libsql.js loads
+        // the libSQL client, so only when chosen.)
+        const { libsqlOptionsFromEnv, parseLibsqlUrl } = yield* Effect.promise(() => import("../layers/Libsql.js"))
+        const { url } = yield* libsqlOptionsFromEnv
+        if (url !== undefined) {
+          const target = yield* Effect.either(parseLibsqlUrl(url))
+          if (target._tag === "Left") return { display: "libSQL (OR3_SQLITE_LIBSQL_URL)" }
+          const where = target.right
+          return { display: `libSQL ${where._tag === "File" ? where.path : where._tag === "Remote" ? where.display : ":memory:"}` }
+        }
+      }
+      const path = (yield* optionalString("OR3_SQLITE_DB_PATH"))?.trim() ?? DEFAULT_DB_PATH
+      return { path, display: path }
+    }).pipe(Effect.withConfigProvider(settings))
+  )
 
 /** Starts the host; resolves once it listens, with a function that shuts it down. */
 export const serve = async (env: NodeJS.ProcessEnv, log: (line: string) => void = console.log) => {
@@ -82,11 +89,11 @@ export const serve = async (env: NodeJS.ProcessEnv, log: (line: string) => void 
   const configured = env.OR3_HOST_TOKENS?.trim()
   const grants = configured ? parseHostTokens(configured) : demoGrants()
   if (grants.length === 0) throw new Error("OR3_HOST_TOKENS: no tokens given")
-  const { path, display } = await database(env)
-  // The provider reads its OR3_SQLITE_* settings from `env` too, not from process.env behind it.
+  // The provider reads its OR3_SQLITE_* settings from `env`, not from process.env behind it.
   const variables = new Map(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
-  const settings = Layer.setConfigProvider(ConfigProvider.fromMap(variables))
-  const provider = await makeSqliteProvider(providerLayer({ path }).pipe(Layer.provide(settings)))
+  const settings = ConfigProvider.fromMap(variables)
+  const { path, display } = await database(settings)
+  const provider = await makeSqliteProvider(providerLayer({ path }).pipe(Layer.provide(Layer.setConfigProvider(settings))))
   const app = createReferenceHost({ provider, authenticate: bearerAuthenticator(grants) })
   const host = await listenReferenceHost(app, { port, hostname }).catch(async (error) => {
     await provider.dispose()

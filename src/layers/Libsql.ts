@@ -32,7 +32,7 @@ import { fileURLToPath } from "node:url"
 import { ConfigInvalid } from "../schema/errors.js"
 import { ensureDatabaseDir } from "./databaseDir.js"
 import { connectionPragmas, logStart, SqliteInfo, type SqliteInfoShape } from "./Sqlite.js"
-import { readSqliteOptionsFromEnv, resolveSqliteSettings, type SqliteOptions } from "./SqliteConfig.js"
+import { optionalString, readSqliteOptionsFromEnv, resolveSqliteSettings, type SqliteOptions } from "./SqliteConfig.js"
 
 /** libSQL settings as given; every unset one falls back to its variable. */
 export interface LibsqlOptions extends Omit<SqliteOptions, "path"> {
@@ -41,13 +41,6 @@ export interface LibsqlOptions extends Omit<SqliteOptions, "path"> {
   /** Server-only: never logged, never part of `SqliteInfo`. */
   readonly authToken?: Redacted.Redacted<string> | undefined
 }
-
-const optionalString = (name: string) =>
-  Config.string(name).pipe(
-    Config.option,
-    Config.map(Option.filter((value) => value.trim() !== "")),
-    Config.map(Option.getOrUndefined)
-  )
 
 const optionalRedacted = (name: string) =>
   Config.redacted(name).pipe(

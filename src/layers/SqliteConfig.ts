@@ -41,7 +41,8 @@ export interface SqliteSettings {
 
 export const MEMORY_PATH = ":memory:"
 
-const optionalString = (name: string) =>
+/** A variable that may be unset; a blank value counts as unset. */
+export const optionalString = (name: string) =>
   Config.string(name).pipe(
     Config.option,
     Config.map(Option.filter((value) => value.trim() !== "")),
