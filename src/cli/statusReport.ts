@@ -6,7 +6,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
-import { appliedMigrations, migrationKey, newerMigrations, pendingMigrations } from "../layers/Migrations.js"
+import { appliedMigrations, migrationKey, newerOf, pendingOf } from "../layers/Migrations.js"
 import { SqliteInfo } from "../layers/Sqlite.js"
 import { SyncedTables, syncedTableNames } from "../schema/tables.js"
 import type { Target } from "./CliTarget.js"
@@ -84,7 +84,6 @@ export const gatherStatus = (target: Target) =>
     const local = target.kind === "file"
     const applied = yield* appliedMigrations
     const latest = applied.at(-1)
-    const pending = yield* pendingMigrations()
     const report: StatusReport = {
       database: {
         driver: target.driver,
@@ -97,8 +96,8 @@ export const gatherStatus = (target: Target) =>
       schema: {
         version: latest?.migration_id ?? 0,
         latest: latest === undefined ? null : migrationKey(latest.migration_id, latest.name),
-        pending,
-        unknown: yield* newerMigrations()
+        pending: pendingOf(applied),
+        unknown: newerOf(applied)
       },
       pragmas,
       workspaces: applied.length === 0 ? [] : yield* workspaceStatus

@@ -27,12 +27,24 @@ export const appliedMigrations = Effect.gen(function*() {
 /** A migration as every message names it: `NNNN_name`. */
 export const migrationKey = (id: number, name: string) => `${String(id).padStart(4, "0")}_${name}`
 
+/** A ledger as `appliedMigrations` reads it. */
+type Ledger = ReadonlyArray<{ readonly migration_id: number; readonly name: string }>
+
+/** Entries of `applied` that `record` does not know, as keys: migrations of a newer release. */
+export const newerOf = (applied: Ledger, record: MigrationRecord = migrations): Array<string> => {
+  const known = new Set(Object.keys(record).map((key) => Number(key.split("_")[0])))
+  return applied.filter((row) => !known.has(row.migration_id)).map((row) => migrationKey(row.migration_id, row.name))
+}
+
+/** Migration keys (`NNNN_name`) of `record` that `applied` does not list yet. */
+export const pendingOf = (applied: Ledger, record: MigrationRecord = migrations): Array<string> => {
+  const done = new Set(applied.map((row) => row.migration_id))
+  return Object.keys(record).filter((key) => !done.has(Number(key.split("_")[0]))).sort()
+}
+
 /** Ledger entries `record` does not know, as keys: migrations of a newer release. */
 export const newerMigrations = (record: MigrationRecord = migrations) =>
-  Effect.map(appliedMigrations, (applied) => {
-    const known = new Set(Object.keys(record).map((key) => Number(key.split("_")[0])))
-    return applied.filter((row) => !known.has(row.migration_id)).map((row) => migrationKey(row.migration_id, row.name))
-  })
+  Effect.map(appliedMigrations, (applied) => newerOf(applied, record))
 
 /**
  * Fails with `SchemaTooNew` (the one wording every caller uses) when a newer release migrated the
@@ -44,10 +56,7 @@ export const requireKnownSchema = (record: MigrationRecord = migrations) =>
 
 /** Migration keys (`NNNN_name`) of `record` that the ledger does not list yet. */
 export const pendingMigrations = (record: MigrationRecord = migrations) =>
-  Effect.map(appliedMigrations, (applied) => {
-    const done = new Set(applied.map((row) => row.migration_id))
-    return Object.keys(record).filter((key) => !done.has(Number(key.split("_")[0]))).sort()
-  })
+  Effect.map(appliedMigrations, (applied) => pendingOf(applied, record))
 
 /**
  * Applies the pending migrations of `record` and returns the keys it applied. Refuses a database
