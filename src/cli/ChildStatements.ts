@@ -19,6 +19,7 @@ import * as ChildProcess from "node:child_process"
 import * as Effect from "effect/Effect"
 import { driverPath } from "../layers/Checkpointer.js"
 import { CliError } from "./CliErrors.js"
+import { planReadOnly } from "./ReadOnlySqlite.js"
 
 export interface ChildStatement {
   readonly sql: string
@@ -114,12 +115,15 @@ export interface FileCheck {
   readonly violations: ReadonlyArray<{ readonly table: string; readonly rowid: number | null; readonly parent: string }>
 }
 
-/** `integrity_check` and `foreign_key_check` of a database file, read-only, in a child process. */
-export const checkFileInChild = (filename: string, busyTimeoutMs: number): Effect.Effect<FileCheck, CliError> =>
+/**
+ * `integrity_check` and `foreign_key_check` of the database file at `path`, in a child process,
+ * opened read-only as `planReadOnly` says (a WAL file on a read-only folder is opened immutable).
+ */
+export const checkFileInChild = (path: string, busyTimeoutMs: number): Effect.Effect<FileCheck, CliError> =>
   Effect.map(
     runInChild({
       name: "check",
-      filename,
+      filename: planReadOnly(path).filename,
       readonly: true,
       busyTimeoutMs,
       statements: [{ sql: "PRAGMA integrity_check", rows: true }, { sql: "PRAGMA foreign_key_check", rows: true }]

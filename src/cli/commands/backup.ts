@@ -47,7 +47,7 @@ export interface BackupReport extends CopyCheck {
  */
 export const checkCopy = (file: string, busyTimeoutMs = 5000) =>
   Effect.gen(function*() {
-    const { integrity, violations } = yield* checkFileInChild(planReadOnly(file).filename, busyTimeoutMs)
+    const { integrity, violations } = yield* checkFileInChild(file, busyTimeoutMs)
     const { heads, schemaVersion } = yield* Effect.scoped(
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient

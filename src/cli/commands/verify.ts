@@ -12,7 +12,6 @@ import { common, requireCurrentSchema, withDatabase } from "../CliDatabase.js"
 import { FindingsFound } from "../CliErrors.js"
 import { CliOutput } from "../CliOutput.js"
 import type { Target } from "../CliTarget.js"
-import { planReadOnly } from "../ReadOnlySqlite.js"
 import { type Finding, verifyWorkspace, type WorkspaceVerification } from "../verifyReplay.js"
 
 export interface VerifyReport {
@@ -44,7 +43,7 @@ export const fileChecks = (target: Target): Effect.Effect<FileCheck, unknown, Sq
   Effect.gen(function*() {
     if (target.kind === "file") {
       const info = yield* SqliteInfo
-      return yield* checkFileInChild(planReadOnly(target.location).filename, info.settings.busyTimeoutMs)
+      return yield* checkFileInChild(target.location, info.settings.busyTimeoutMs)
     }
     const sql = yield* SqlClient.SqlClient
     const integrity = (yield* sql<{ integrity_check: string }>`PRAGMA integrity_check`).map((row) => row.integrity_check)
