@@ -44,7 +44,7 @@ export type CliDatabase = SqlClient.SqlClient | SqliteInfo
 export type Access = "read" | "write" | "create"
 
 /** Fails when the target is a local file that does not exist (and the command may not create it). */
-export const requireExisting = (target: Target) =>
+const requireExisting = (target: Target) =>
   target.kind === "file" && !Fs.existsSync(target.location)
     ? Effect.fail(
       new CliError({ message: `no database at ${target.location}; check ${target.source} (or3-sqlite migrate creates a new one)` })

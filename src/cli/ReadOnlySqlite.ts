@@ -37,7 +37,7 @@ import { readSqliteOptionsFromEnv, resolveSqliteSettings } from "../layers/Sqlit
 import { ConfigInvalid } from "../schema/errors.js"
 
 /** The journal mode a file's header records: WAL (2), or a rollback journal (1, or a new file). */
-export const headerSaysWal = (path: string): boolean => {
+const headerSaysWal = (path: string): boolean => {
   const header = Buffer.alloc(20)
   const fd = Fs.openSync(path, "r")
   try {

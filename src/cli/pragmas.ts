@@ -8,7 +8,7 @@ import { SqliteInfo } from "../layers/Sqlite.js"
 import type { TargetKind } from "./CliTarget.js"
 
 /** Pragmas whose values are codes, with each code's name (`synchronous` 2 is `FULL`). */
-export const PRAGMA_CODE_NAMES: Readonly<Record<string, ReadonlyArray<string>>> = {
+const PRAGMA_CODE_NAMES: Readonly<Record<string, ReadonlyArray<string>>> = {
   synchronous: ["OFF", "NORMAL", "FULL", "EXTRA"],
   auto_vacuum: ["NONE", "FULL", "INCREMENTAL"]
 }

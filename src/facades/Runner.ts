@@ -17,7 +17,7 @@ import { causeToH3Error, isServerFault } from "./H3Errors.js"
  * wraps in a generic "Failed to execute statement", else the error's message. The full cause, with
  * its stack, is logged at debug level only: a full disk must not cost ten lines per push.
  */
-export const faultSummary = (cause: Cause.Cause<unknown>): string => {
+const faultSummary = (cause: Cause.Cause<unknown>): string => {
   if (Cause.isInterruptedOnly(cause)) return "interrupted"
   // In order: the statement's error first, then any that followed (SQLite rolls back by itself on
   // SQLITE_FULL, so the ROLLBACK that follows fails too).

@@ -39,7 +39,7 @@ const render = (report: VerifyReport) =>
  * `integrity_check` and `foreign_key_check`: on a local file in a child process (one statement
  * reads the whole file, and Ctrl-C must stop it at once), else through the connection.
  */
-export const fileChecks = (target: Target): Effect.Effect<FileCheck, unknown, SqlClient.SqlClient | SqliteInfo> =>
+const fileChecks = (target: Target): Effect.Effect<FileCheck, unknown, SqlClient.SqlClient | SqliteInfo> =>
   Effect.gen(function*() {
     if (target.kind === "file") {
       const info = yield* SqliteInfo
