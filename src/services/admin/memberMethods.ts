@@ -40,9 +40,10 @@ export const UNKNOWN_PROVIDER = "custom"
 export const makeMemberMethods = ({ adminUsers, members, sql, users, workspaces }: MemberMethodDeps): MemberMethods => {
   /**
    * The user `upsertMember` means (contract 3): an e-mail finds a user with it (one who signs in
-   * first, see `findByEmail`), or a new user with that e-mail and no account. Anything else is tried as a provider user id (on the
-   * named provider, else on any), then as a user id; if nothing matches, a user is created with
-   * an account (`provider`, or `custom`) for that id, so their first sign-in finds the membership.
+   * first, see `findByEmail`), or a new user with that e-mail and no account. Anything else is
+   * tried as a provider user id (on the named provider, else on any), then as a user id; if nothing
+   * matches, a user is created with an account (`provider`, or `custom`) for that id, so their
+   * first sign-in finds the membership.
    */
   const resolveUser = Effect.fnUntraced(function*(input: UpsertMemberInput, now: number) {
     const value = input.emailOrProviderId
